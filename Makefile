@@ -1,0 +1,132 @@
+# gatekeeper — GNU make.  `make help` lists the targets.
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR	?= /lib/systemd/system
+DESTDIR	?=
+
+CC	?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS	?= -O2 -g
+WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wformat=2 -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla \
+	  -Wundef -Wnull-dereference -Werror
+CPPFLAGS += -D_GNU_SOURCE -Isrc
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS)
+
+ifeq ($(SAN),1)
+B	:= build/san
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	      -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=address,undefined
+else
+B	:= build
+endif
+
+LIBS_IO	 = $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue libnfnetlink libnftnl 2>/dev/null)
+CFLAGS_IO = $(shell $(PKG_CONFIG) --cflags libmnl libnetfilter_queue libnfnetlink libnftnl 2>/dev/null)
+LIBS_CHECK = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+CFLAGS_CHECK = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+
+# Pure core: libc only, no I/O.  Unit tests and fuzzers link only this.
+CORE	= addr siphash config pkt knock grant verdict logfmt ratelimit rules
+# Kernel and process I/O around the core.
+IO	= main conffile log queue nft
+
+CORE_OBJ = $(CORE:%=$(B)/obj/%.o)
+IO_OBJ	 = $(IO:%=$(B)/obj/%.o)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=$(B)/obj/tests/%.o)
+
+DEB_PKGS = build-essential pkg-config libmnl-dev libnetfilter-queue-dev \
+	   libnfnetlink-dev libnftnl-dev check knockd netcat-openbsd nftables \
+	   iproute2 nmap tcpdump hping3 procps systemd
+
+.PHONY: all check unit e2e demo systemd-verify deps install clean help
+all: $(B)/gatekeeperd
+
+$(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_IO) -MMD -c -o $@ $<
+
+$(B)/obj/tests/%.o: tests/unit/%.c $(wildcard src/*.h tests/unit/*.h) | $(B)/obj/tests
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_CHECK) \
+	    -DFIXTURE_DIR='"tests/fixtures"' -c -o $@ $<
+
+$(B)/libcore.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/gatekeeperd: $(IO_OBJ) $(B)/libcore.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_IO)
+
+$(B)/unit-tests: $(UNIT_OBJ) $(B)/libcore.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_CHECK)
+
+$(B)/obj $(B)/obj/tests:
+	mkdir -p $@
+
+unit: $(B)/unit-tests
+	$(B)/unit-tests
+
+# End-to-end tests: root, namespaces, the real kernel queue.
+e2e: $(B)/gatekeeperd
+	@rc=0; for t in tests/e2e/test_*.sh; do \
+	    echo "== $$t"; GKD=$(CURDIR)/$(B)/gatekeeperd bash $$t || rc=1; \
+	done; exit $$rc
+
+# The unit file as `make install` writes it, checked by systemd itself.
+systemd-verify: $(B)/gatekeeperd
+	@if ! command -v systemd-analyze >/dev/null; then \
+	    echo "SKIP: systemd-analyze not installed"; exit 0; fi; \
+	d=$$(mktemp -d) && \
+	sed -e 's|@SBINDIR@|$(CURDIR)/$(B)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    systemd/gatekeeper.service.in >$$d/gatekeeper.service && \
+	systemd-analyze verify $$d/gatekeeper.service; rc=$$?; rm -rf $$d; \
+	[ $$rc = 0 ] && echo "systemd-analyze verify: gatekeeper.service OK"; exit $$rc
+
+check: unit systemd-verify e2e
+
+demo: deps all
+	bash tests/e2e/demo.sh
+
+# Every Debian package needed to build, test and demo; idempotent.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "deps: all installed"; fi
+
+install: $(B)/gatekeeperd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(PREFIX)/share/gatekeeper
+	install -m 0755 $(B)/gatekeeperd $(DESTDIR)$(SBINDIR)/gatekeeperd
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    systemd/gatekeeper.service.in >$(DESTDIR)$(UNITDIR)/gatekeeper.service
+	install -m 0644 docs/gatekeeperd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/gatekeeper.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 rules/gatekeeper.nft tests/fixtures/example.conf \
+	    $(DESTDIR)$(PREFIX)/share/gatekeeper/
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/gatekeeper/gatekeeper.conf ]; then \
+	    install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/gatekeeper && \
+	    install -m 0640 tests/fixtures/example.conf \
+	        $(DESTDIR)$(SYSCONFDIR)/gatekeeper/gatekeeper.conf; fi
+
+clean:
+	rm -rf build
+
+help:
+	@echo "make            build build/gatekeeperd"
+	@echo "make demo       run the real daemon in throw-away namespaces (root)"
+	@echo "make check      unit and end-to-end tests (SAN=1: sanitizers)"
+	@echo "make deps       install the Debian packages needed (root)"
+	@echo "make install    install (PREFIX, DESTDIR)"
+	@echo "make clean      remove build/"
+
+-include $(wildcard $(B)/obj/*.d)

@@ -1,0 +1,103 @@
+/* addr: IPv4/IPv6 address literals and CIDR prefixes (pure). */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+
+int
+addr_parse(const char *s, struct addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, out->b) == 1) {
+		out->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out->b) == 1) {
+		out->family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+const char *
+addr_format(const struct addr *a, char *buf, size_t len)
+{
+	if (len == 0)
+		return buf;
+	if ((a->family != AF_INET && a->family != AF_INET6) ||
+	    inet_ntop(a->family, a->b, buf, (socklen_t)len) == NULL)
+		strncpy(buf, "?", len);
+	buf[len - 1] = '\0';
+	return buf;
+}
+
+size_t
+addr_len(const struct addr *a)
+{
+	return a->family == AF_INET ? 4 : 16;
+}
+
+int
+addr_equal(const struct addr *a, const struct addr *b)
+{
+	return a->family == b->family && memcmp(a->b, b->b, addr_len(a)) == 0;
+}
+
+/* Are the bits of a beyond prefix all zero? */
+static int
+host_bits_clear(const struct addr *a, unsigned prefix)
+{
+	unsigned i, bits = (unsigned)addr_len(a) * 8;
+
+	for (i = prefix; i < bits; i++)
+		if (a->b[i / 8] & (0x80 >> (i % 8)))
+			return 0;
+	return 1;
+}
+
+int
+cidr_parse(const char *s, struct cidr *out)
+{
+	char host[ADDR_STRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long prefix;
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (addr_parse(host, &out->net) != 0)
+		return -1;
+	prefix = addr_len(&out->net) * 8;
+	if (slash) {
+		if (slash[1] < '0' || slash[1] > '9')
+			return -1;
+		prefix = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || prefix > addr_len(&out->net) * 8 ||
+		    end - (slash + 1) > 3)
+			return -1;
+	}
+	if (!host_bits_clear(&out->net, (unsigned)prefix))
+		return -1;
+	out->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+int
+cidr_match(const struct cidr *c, const struct addr *a)
+{
+	unsigned full = c->prefix / 8, rest = c->prefix % 8;
+
+	if (c->net.family != a->family)
+		return 0;
+	if (memcmp(c->net.b, a->b, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((c->net.b[full] ^ a->b[full]) & (0xff00 >> rest) & 0xff) == 0;
+}

@@ -1,0 +1,33 @@
+/* addr: IPv4/IPv6 address literals and CIDR prefixes (pure). */
+#ifndef GK_ADDR_H
+#define GK_ADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest text form of an address, with NUL ("ffff:...:255.255.255.255"). */
+#define ADDR_STRLEN 46
+
+struct addr {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t b[16];		/* network order; IPv4 uses the first 4 bytes */
+};
+
+struct cidr {
+	struct addr net;	/* host bits cleared */
+	uint8_t prefix;		/* 0..32 or 0..128 */
+};
+
+/* Parse a numeric literal; never resolves names. 0 on success, -1 otherwise. */
+int addr_parse(const char *s, struct addr *out);
+/* Text form into buf (at least ADDR_STRLEN bytes). Returns buf. */
+const char *addr_format(const struct addr *a, char *buf, size_t len);
+int addr_equal(const struct addr *a, const struct addr *b);
+/* Number of meaningful bytes: 4 or 16. */
+size_t addr_len(const struct addr *a);
+
+/* "ADDR" or "ADDR/PREFIX"; host bits must be zero. 0 or -1. */
+int cidr_parse(const char *s, struct cidr *out);
+int cidr_match(const struct cidr *c, const struct addr *a);
+
+#endif

@@ -1,0 +1,183 @@
+/* logfmt: build key=value log lines and format gatekeeper's events (pure). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "logfmt.h"
+#include "pkt.h"
+
+#define CUT_MARK " ..."
+
+void
+lf_init(struct lf *l, char *buf, size_t size)
+{
+	l->buf = buf;
+	l->size = size;
+	l->len = 0;
+	if (size)
+		buf[0] = '\0';
+}
+
+/* Append n bytes; once full, end the line with CUT_MARK. */
+static void
+put(struct lf *l, const char *s, size_t n)
+{
+	size_t mark = sizeof(CUT_MARK);	/* with its NUL */
+
+	if (l->size < mark || l->len + n + mark > l->size) {
+		if (l->size >= mark && l->len + mark <= l->size &&
+		    strstr(l->buf, CUT_MARK) == NULL) {
+			memcpy(l->buf + l->len, CUT_MARK, mark);
+			l->len += mark - 1;
+		}
+		return;
+	}
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+}
+
+static int
+needs_quotes(const char *v)
+{
+	if (*v == '\0')
+		return 1;
+	for (; *v; v++)
+		if ((unsigned char)*v <= ' ' || *v == '"' || *v == '=' ||
+		    *v == '\\' || (unsigned char)*v == 0x7f)
+			return 1;
+	return 0;
+}
+
+static void
+put_key(struct lf *l, const char *key)
+{
+	if (l->len)
+		put(l, " ", 1);
+	put(l, key, strlen(key));
+	put(l, "=", 1);
+}
+
+void
+lf_str(struct lf *l, const char *key, const char *val)
+{
+	char esc[5];
+
+	put_key(l, key);
+	if (!needs_quotes(val)) {
+		put(l, val, strlen(val));
+		return;
+	}
+	put(l, "\"", 1);
+	for (; *val; val++) {
+		unsigned char c = (unsigned char)*val;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(l, esc, 2);
+		} else if (c < ' ' || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			put(l, esc, 4);
+		} else
+			put(l, val, 1);
+	}
+	put(l, "\"", 1);
+}
+
+void
+lf_u64(struct lf *l, const char *key, uint64_t val)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRIu64, val);
+	lf_str(l, key, num);
+}
+
+void
+lf_i64(struct lf *l, const char *key, int64_t val)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRId64, val);
+	lf_str(l, key, num);
+}
+
+void
+lf_addr(struct lf *l, const char *key, const struct addr *a)
+{
+	char buf[ADDR_STRLEN];
+
+	lf_str(l, key, addr_format(a, buf, sizeof(buf)));
+}
+
+void
+lf_port(struct lf *l, const char *key, uint16_t port, uint8_t proto)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u/%s", port, pkt_proto_name(proto));
+	lf_str(l, key, buf);
+}
+
+void
+logfmt_verdict(struct lf *l, const struct config *cfg,
+    const struct verdict *v)
+{
+	lf_str(l, "event", "verdict");
+	lf_str(l, "verdict", v->accept ? "accept" : "drop");
+	if (v->reason != VR_MALFORMED) {
+		lf_addr(l, "src", &v->pkt.src);
+		lf_port(l, "dport", v->pkt.dport, v->pkt.proto);
+	}
+	if (v->door >= 0)
+		lf_str(l, "door", cfg->door[v->door].name);
+	lf_str(l, "reason", verdict_reason_name(v->reason));
+	if (v->reason == VR_MALFORMED)
+		lf_str(l, "error", pkt_status_name(v->status));
+}
+
+static const char *const knock_events[] = {
+	[KEV_STAGE] = "knock",
+	[KEV_RESET] = "knock-reset",
+	[KEV_TIMEOUT] = "knock-timeout",
+	[KEV_COMPLETE] = "knock-complete",
+};
+
+void
+logfmt_knock(struct lf *l, const struct config *cfg, const struct addr *src,
+    const struct knock_event *ev)
+{
+	char stage[16];
+
+	snprintf(stage, sizeof(stage), "%u/%u", ev->stage, ev->len);
+	lf_str(l, "event", ev->type <= KEV_COMPLETE ?
+	    knock_events[ev->type] : "knock-?");
+	lf_addr(l, "src", src);
+	lf_str(l, "door", cfg->door[ev->door].name);
+	lf_str(l, "stage", stage);
+}
+
+void
+logfmt_grant(struct lf *l, const struct config *cfg, const struct addr *src,
+    unsigned door, int64_t expires_in_ms)
+{
+	const struct cfg_door *d = &cfg->door[door];
+	char ports[CFG_MAX_OPEN * 12];
+
+	lf_str(l, "event", "grant");
+	lf_addr(l, "src", src);
+	lf_str(l, "door", d->name);
+	lf_str(l, "ports", config_ports_format(d->open, d->open_len, ports,
+	    sizeof(ports)));
+	lf_i64(l, "expires_in", (expires_in_ms + 999) / 1000);
+}
+
+void
+logfmt_expire(struct lf *l, const struct config *cfg, const struct grant *g)
+{
+	lf_str(l, "event", "expire");
+	lf_addr(l, "src", &g->src);
+	lf_str(l, "door", g->door < cfg->ndoors ?
+	    cfg->door[g->door].name : "?");
+}

@@ -1,0 +1,44 @@
+/* logfmt: build key=value log lines and format gatekeeper's events (pure).
+ * Values are quoted when they hold spaces, quotes, '=' or control bytes;
+ * a line never exceeds its buffer (it is cut and marked). */
+#ifndef GK_LOGFMT_H
+#define GK_LOGFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+#include "grant.h"
+#include "knock.h"
+#include "verdict.h"
+
+#define LOGFMT_LINE_MAX 1024
+
+struct lf {
+	char *buf;
+	size_t size, len;
+};
+
+void lf_init(struct lf *l, char *buf, size_t size);
+void lf_str(struct lf *l, const char *key, const char *val);
+void lf_u64(struct lf *l, const char *key, uint64_t val);
+void lf_i64(struct lf *l, const char *key, int64_t val);
+void lf_addr(struct lf *l, const char *key, const struct addr *a);
+/* key=22/tcp */
+void lf_port(struct lf *l, const char *key, uint16_t port, uint8_t proto);
+
+/* event=verdict verdict=accept|drop src= dport= [door=] reason= [error=] */
+void logfmt_verdict(struct lf *l, const struct config *cfg,
+    const struct verdict *v);
+/* event=knock|knock-reset|knock-timeout|knock-complete src= door= stage=N/M */
+void logfmt_knock(struct lf *l, const struct config *cfg,
+    const struct addr *src, const struct knock_event *ev);
+/* event=grant src= door= ports= expires_in=SECONDS */
+void logfmt_grant(struct lf *l, const struct config *cfg,
+    const struct addr *src, unsigned door, int64_t expires_in_ms);
+/* event=expire src= door= */
+void logfmt_expire(struct lf *l, const struct config *cfg,
+    const struct grant *g);
+
+#endif

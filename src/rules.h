@@ -1,0 +1,43 @@
+/* rules: what gatekeeper's nftables table holds, derived from the config,
+ * and its text form as `nft list ruleset` prints it (pure).  nft.c builds
+ * the same sets and rules over netlink from these helpers. */
+#ifndef GK_RULES_H
+#define GK_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define NFT_TABLE	"gatekeeper"		/* table inet gatekeeper */
+#define NFT_CHAIN	"input"
+#define NFT_OWNER_TAG	"managed by gatekeeperd"	/* table comment */
+#define RULES_PRIORITY	(-10)	/* filter - 10: before the admin's filter */
+
+/* The four named sets, in the order they are created and printed. */
+enum rules_set {
+	RULES_KNOCK_TCP,
+	RULES_KNOCK_UDP,
+	RULES_OPEN_TCP,
+	RULES_OPEN_UDP,
+	RULES_NSETS
+};
+
+/* Most ports one set can hold: every door's list, all distinct. */
+#define RULES_MAX_PORTS	(CFG_MAX_DOORS * \
+	(CFG_MAX_SEQ > CFG_MAX_OPEN ? CFG_MAX_SEQ : CFG_MAX_OPEN))
+
+const char *rules_set_name(enum rules_set s);
+uint8_t rules_set_proto(enum rules_set s);	/* IPPROTO_TCP or _UDP */
+int rules_set_is_open(enum rules_set s);	/* protected, not knock */
+/* The set's ports over all doors, ascending and distinct, into out
+ * (RULES_MAX_PORTS entries).  Returns how many; 0 means the set and its
+ * rule are left out. */
+unsigned rules_set_ports(const struct config *cfg, enum rules_set s,
+    uint16_t *out);
+
+/* The whole table as nft text.  Returns the length it needs, like
+ * snprintf; buf holds a NUL-terminated prefix when len is too small. */
+int rules_format(const struct config *cfg, char *buf, size_t len);
+
+#endif

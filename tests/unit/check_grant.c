@@ -1,0 +1,147 @@
+/* Unit tests: grant. */
+#include <check.h>
+
+#include "grant.h"
+#include "suites.h"
+
+static const struct siphash_key key = { 1, 2 };
+
+static struct addr
+A(const char *s)
+{
+	struct addr a;
+
+	ck_assert_int_eq(addr_parse(s, &a), 0);
+	return a;
+}
+
+START_TEST(add_find_expire)
+{
+	struct grant_table *t = grant_new(16, &key);
+	struct addr a = A("192.0.2.1"), b = A("2001:db8::5");
+	struct grant out[4];
+
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(grant_next_deadline(t), GRANT_NONE);
+	grant_add(t, &a, 0, 30000, NULL);
+	grant_add(t, &b, 1, 10000, NULL);
+	ck_assert_int_eq(grant_next_deadline(t), 10000);
+	ck_assert_ptr_nonnull(grant_find(t, &a, 0, 0));
+	ck_assert_ptr_null(grant_find(t, &a, 1, 0));	/* other door */
+	ck_assert_ptr_nonnull(grant_find(t, &b, 1, 9999));
+	ck_assert_ptr_null(grant_find(t, &b, 1, 10000)); /* expiry is exclusive */
+	/* Nothing expires early. */
+	ck_assert_uint_eq(grant_expire(t, 9999, out, 4), 0);
+	ck_assert_uint_eq(grant_expire(t, 10000, out, 4), 1);
+	ck_assert(addr_equal(&out[0].src, &b));
+	ck_assert_int_eq(out[0].door, 1);
+	ck_assert_int_eq(grant_next_deadline(t), 30000);
+	ck_assert_uint_eq(grant_expire(t, 40000, out, 4), 1);
+	ck_assert_int_eq(grant_next_deadline(t), GRANT_NONE);
+	ck_assert_uint_eq(t->st.used, 0);
+	ck_assert_uint_eq(t->st.expired, 2);
+	grant_free(t);
+}
+END_TEST
+
+START_TEST(refresh_and_revoke)
+{
+	struct grant_table *t = grant_new(16, &key);
+	struct addr a = A("192.0.2.1"), c = A("192.0.2.2");
+
+	grant_add(t, &a, 0, 1000, NULL);
+	grant_add(t, &a, 0, 5000, NULL);	/* re-knock extends */
+	ck_assert_uint_eq(t->st.used, 1);
+	ck_assert_uint_eq(t->st.refreshed, 1);
+	ck_assert_ptr_nonnull(grant_find(t, &a, 0, 4000));
+	grant_add(t, &a, 1, 5000, NULL);
+	grant_add(t, &a, 2, 5000, NULL);
+	grant_add(t, &c, 1, 5000, NULL);
+	ck_assert_uint_eq(grant_revoke(t, &a, 1), 1);
+	ck_assert_ptr_null(grant_find(t, &a, 1, 0));
+	ck_assert_ptr_nonnull(grant_find(t, &c, 1, 0));
+	ck_assert_uint_eq(grant_revoke(t, &a, -1), 2);
+	ck_assert_uint_eq(t->st.used, 1);
+	ck_assert_uint_eq(grant_revoke(t, &a, -1), 0);
+	grant_free(t);
+}
+END_TEST
+
+START_TEST(full_table_evicts_soonest)
+{
+	struct grant_table *t = grant_new(3, &key);
+	struct addr a = A("10.0.0.1"), b = A("10.0.0.2"), c = A("10.0.0.3"),
+	    d = A("10.0.0.4");
+	struct grant ev;
+
+	ck_assert_int_eq(grant_add(t, &a, 0, 3000, &ev), 0);
+	ck_assert_int_eq(grant_add(t, &b, 0, 1000, &ev), 0);
+	ck_assert_int_eq(grant_add(t, &c, 0, 2000, &ev), 0);
+	ck_assert_int_eq(grant_add(t, &d, 0, 4000, &ev), 1);
+	ck_assert(addr_equal(&ev.src, &b));
+	ck_assert_ptr_null(grant_find(t, &b, 0, 0));
+	ck_assert_ptr_nonnull(grant_find(t, &a, 0, 0));
+	ck_assert_ptr_nonnull(grant_find(t, &d, 0, 0));
+	ck_assert_uint_eq(t->st.evicted, 1);
+	ck_assert_uint_eq(t->st.used, 3);
+	grant_free(t);
+}
+END_TEST
+
+START_TEST(expire_in_batches)
+{
+	struct grant_table *t = grant_new(64, &key);
+	struct grant out[4];
+	struct addr a = A("10.0.0.0");
+	unsigned i, n, total = 0;
+
+	for (i = 0; i < 10; i++) {
+		a.b[3] = (uint8_t)i;
+		grant_add(t, &a, 0, 100 + i, NULL);
+	}
+	a.b[3] = 99;
+	grant_add(t, &a, 0, 5000, NULL);
+	while ((n = grant_expire(t, 1000, out, 4)) > 0)
+		total += n;
+	ck_assert_uint_eq(total, 10);
+	ck_assert_int_eq(grant_next_deadline(t), 5000);
+	ck_assert_uint_eq(t->st.used, 1);
+	grant_free(t);
+}
+END_TEST
+
+START_TEST(many_sources_one_chain_each)
+{
+	struct grant_table *t = grant_new(1024, &key);
+	struct addr a = A("2001:db8::");
+	unsigned i;
+
+	for (i = 0; i < 1024; i++) {
+		a.b[14] = (uint8_t)(i >> 8);
+		a.b[15] = (uint8_t)i;
+		ck_assert_int_eq(grant_add(t, &a, i % 3, 10000, NULL), 0);
+	}
+	for (i = 0; i < 1024; i++) {
+		a.b[14] = (uint8_t)(i >> 8);
+		a.b[15] = (uint8_t)i;
+		ck_assert_ptr_nonnull(grant_find(t, &a, i % 3, 0));
+		ck_assert_ptr_null(grant_find(t, &a, (i + 1) % 3, 0));
+	}
+	grant_free(t);
+}
+END_TEST
+
+Suite *
+grant_suite(void)
+{
+	Suite *s = suite_create("grant");
+	TCase *tc = tcase_create("grant");
+
+	tcase_add_test(tc, add_find_expire);
+	tcase_add_test(tc, refresh_and_revoke);
+	tcase_add_test(tc, full_table_evicts_soonest);
+	tcase_add_test(tc, expire_in_batches);
+	tcase_add_test(tc, many_sources_one_chain_each);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,21 @@
+/* Unit test runner: every pure module's suite, in one process. */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(addr_suite());
+	int failed;
+
+	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, pkt_suite());
+	srunner_add_suite(sr, knock_suite());
+	srunner_add_suite(sr, grant_suite());
+	srunner_add_suite(sr, verdict_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

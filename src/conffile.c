@@ -1,0 +1,124 @@
+/* conffile: read a configuration file from disk and parse it (I/O). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conffile.h"
+#include "pkt.h"
+
+static unsigned
+file_error(struct cfg_errors *err, const char *path, const char *what)
+{
+	err->n = 1;
+	snprintf(err->msg[0], sizeof(err->msg[0]), "%s: %s", path, what);
+	return 1;
+}
+
+unsigned
+conffile_load(const char *path, struct config *cfg, struct cfg_errors *err)
+{
+	struct stat st;
+	char *buf;
+	ssize_t r;
+	size_t off = 0;
+	unsigned n;
+	int fd;
+
+	memset(err, 0, sizeof(*err));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return file_error(err, path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return file_error(err, path, "not a regular file");
+	}
+	if (st.st_size > CONFFILE_MAX) {
+		close(fd);
+		return file_error(err, path, "larger than 1 MiB");
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return file_error(err, path, strerror(ENOMEM));
+	}
+	while (off < (size_t)st.st_size &&
+	    (r = read(fd, buf + off, (size_t)st.st_size - off)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return file_error(err, path, strerror(errno));
+		}
+		off += (size_t)r;
+	}
+	close(fd);
+	n = config_parse(buf, off, path, cfg, err);
+	free(buf);
+	return n;
+}
+
+void
+conffile_print_errors(FILE *f, const struct cfg_errors *err)
+{
+	unsigned i, kept = err->n < CFG_MAX_ERRORS ? err->n : CFG_MAX_ERRORS;
+
+	for (i = 0; i < kept; i++)
+		fprintf(f, "%s\n", err->msg[i]);
+	if (err->n > kept)
+		fprintf(f, "(%u more errors not shown)\n", err->n - kept);
+}
+
+static void
+print_flags(FILE *f, const struct cfg_door *d)
+{
+	static const char *const names[] = { "fin", "syn", "rst", "psh",
+	    "ack", "urg" };
+	const char *sep = "";
+	unsigned i;
+
+	if (!d->tcpflags_set && !d->tcpflags_clear)
+		return;
+	fprintf(f, ", tcpflags ");
+	for (i = 0; i < 6; i++) {
+		if (d->tcpflags_set & (1u << i))
+			fprintf(f, "%s%s", sep, names[i]);
+		else if (d->tcpflags_clear & (1u << i))
+			fprintf(f, "%s!%s", sep, names[i]);
+		else
+			continue;
+		sep = ",";
+	}
+}
+
+void
+conffile_print_summary(FILE *f, const char *path, const struct config *cfg)
+{
+	char ports[CFG_MAX_SEQ * 12];
+	unsigned i;
+
+	fprintf(f, "%s: OK, %u door%s, queue %u\n", path, cfg->ndoors,
+	    cfg->ndoors == 1 ? "" : "s", cfg->opt.queue);
+	for (i = 0; i < cfg->ndoors; i++) {
+		const struct cfg_door *d = &cfg->door[i];
+
+		fprintf(f, "door %s: ", d->name);
+		if (d->seq_len)
+			fprintf(f, "sequence %s",
+			    config_ports_format(d->seq, d->seq_len, ports,
+			    sizeof(ports)));
+		else
+			fprintf(f, "one-time sequences from %s",
+			    d->one_time_file);
+		fprintf(f, " within %us", d->seq_timeout);
+		print_flags(f, d);
+		if (d->open_len)
+			fprintf(f, ", opens %s for %us",
+			    config_ports_format(d->open, d->open_len, ports,
+			    sizeof(ports)), d->open_timeout);
+		if (d->start_cmd[0] || d->start_cmd6[0])
+			fprintf(f, ", runs a command");
+		fputc('\n', f);
+	}
+}

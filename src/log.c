@@ -1,0 +1,151 @@
+/* log: where log lines go (I/O). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "logfmt.h"
+
+static struct {
+	int to_stderr, to_syslog, fd;
+	char path[CFG_PATH_MAX];
+} lg = { 1, 0, -1, "" };
+
+static int
+open_file(void)
+{
+	return open(lg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640);
+}
+
+int
+log_open(const struct cfg_options *opt, int foreground, char *err,
+    size_t errlen)
+{
+	lg.to_stderr = foreground;
+	lg.to_syslog = opt->use_syslog;
+	snprintf(lg.path, sizeof(lg.path), "%s", opt->log_file);
+	if (lg.path[0] && (lg.fd = open_file()) < 0) {
+		snprintf(err, errlen, "LogFile %s: %s", lg.path,
+		    strerror(errno));
+		return -1;
+	}
+	/* In the background with nowhere else to go, use syslog. */
+	if (!foreground && !lg.path[0])
+		lg.to_syslog = 1;
+	if (lg.to_syslog)
+		openlog("gatekeeperd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	return 0;
+}
+
+void
+log_reopen(void)
+{
+	int fd;
+
+	if (!lg.path[0] || (fd = open_file()) < 0)
+		return;
+	if (lg.fd >= 0)
+		close(lg.fd);
+	lg.fd = fd;
+}
+
+void
+log_close(void)
+{
+	if (lg.fd >= 0)
+		close(lg.fd);
+	lg.fd = -1;
+	if (lg.to_syslog)
+		closelog();
+}
+
+/* "time=2026-11-22T00:15:49.123Z " in UTC. */
+static size_t
+stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	return (size_t)snprintf(buf, len, "time=%s.%03ldZ ", when,
+	    ts.tv_nsec / 1000000);
+}
+
+static void
+write_all(int fd, const char *s, size_t n)
+{
+	ssize_t r;
+
+	while (n > 0) {
+		r = write(fd, s, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;	/* a full disk must not stop verdicts */
+		s += r;
+		n -= (size_t)r;
+	}
+}
+
+void
+log_line(int prio, const char *line)
+{
+	char buf[LOGFMT_LINE_MAX + 64];
+	size_t n;
+
+	if (lg.to_syslog)
+		syslog(prio, "%s", line);
+	if (!lg.to_stderr && lg.fd < 0)
+		return;
+	n = stamp(buf, sizeof(buf));
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\n", line);
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	if (lg.to_stderr)
+		write_all(STDERR_FILENO, buf, n);
+	if (lg.fd >= 0)
+		write_all(lg.fd, buf, n);
+}
+
+static void
+vmsg(int prio, const char *event, const char *fmt, va_list ap)
+{
+	char msg[LOGFMT_LINE_MAX], line[LOGFMT_LINE_MAX];
+	struct lf l;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	lf_init(&l, line, sizeof(line));
+	lf_str(&l, "event", event);
+	lf_str(&l, "msg", msg);
+	log_line(prio, line);
+}
+
+void
+log_msg(int prio, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(prio, event, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(LOG_CRIT, "fatal", fmt, ap);
+	va_end(ap);
+	exit(1);
+}

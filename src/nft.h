@@ -1,0 +1,29 @@
+/* nft: install and remove gatekeeper's own nftables table over libnftnl,
+ * in single netlink transactions (I/O). */
+#ifndef GK_NFT_H
+#define GK_NFT_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "rules.h"
+
+
+enum nft_backend {
+	NFT_BACKEND_NATIVE,	/* nft "queue" expression (nft_queue) */
+	NFT_BACKEND_COMPAT,	/* xtables NFQUEUE target via nft_compat */
+};
+
+/* Which queue statement does the kernel accept?  Commits nothing.
+ * 0, or -1 with a message in err. */
+int nft_probe(enum nft_backend *out, char *err, size_t errlen);
+/* Install (or atomically replace our own earlier) table in one
+ * transaction.  Refuses a table called NFT_TABLE that we did not create.
+ * 0, or -1 with a message in err. */
+int nft_install(const struct config *cfg, enum nft_backend be,
+    char *err, size_t errlen);
+/* Delete our table; absent is fine.  0 or -1. */
+int nft_remove(char *err, size_t errlen);
+const char *nft_backend_name(enum nft_backend be);
+
+#endif

@@ -1,0 +1,478 @@
+/* queue: one NFQUEUE instance over libmnl and libnetfilter_queue's nlmsg
+ * helpers (I/O).
+ *
+ * Fail closed throughout: the instance never has FAIL_OPEN, every packet id
+ * we are given gets a verdict in the order received, anything we cannot
+ * parse is dropped, and a packet that arrives while we are still waiting
+ * for the bind ack is dropped too (its sender retransmits). */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "queue.h"
+
+/* Bytes of each packet copied to us.  Covers a whole 1500-byte frame
+ * (IPv6 + extension headers + TCP/UDP + a knock or SPA payload, fwknop's
+ * limit is 1500); longer packets (jumbo frames, GSO aggregates) arrive
+ * truncated, so the parser must take headers from what was copied. */
+#define QUEUE_COPY_RANGE	2048
+/* Packets the kernel holds for us before it drops (queue_dropped). */
+#define QUEUE_MAXLEN		4096
+/* Requested socket receive buffer; the kernel doubles it.  Holds
+ * QUEUE_MAXLEN small packets with room to spare. */
+#define QUEUE_RCVBUF		(8 * 1024 * 1024)
+/* One recv returns one netlink skb: a packet message is at most the copy
+ * range plus a few hundred bytes of attributes. */
+#define QUEUE_RECV_BUF		(64 * 1024)
+/* Verdicts sent per sendto; one message is 32 bytes. */
+#define QUEUE_VERDICT_BATCH	64
+#define QUEUE_VERDICT_MSG	64	/* room reserved per verdict message */
+/* Packets per queue_process call, so a flood cannot starve the rest of the
+ * event loop; poll reports the fd readable again at once. */
+#define QUEUE_BUDGET		1024
+/* Room for one config message (about 80 bytes). */
+#define QUEUE_CONFIG_MSG	256
+/* How long to wait for a config ack (it is sent synchronously). */
+#define QUEUE_ACK_TIMEOUT_MS	1000
+
+struct queue {
+	struct mnl_socket	*nl;
+	unsigned		 num;
+	uint32_t		 seq;
+	char			*rbuf;		/* QUEUE_RECV_BUF */
+	char			*vbuf;		/* pending verdict messages */
+	size_t			 vlen;
+	/* Odd events, kept for debugging; nothing reads them yet. */
+	uint64_t		 enobufs;	/* recv overruns */
+	uint64_t		 kerrors;	/* error replies, bad messages */
+	uint64_t		 noid;		/* packets without an id */
+	int			 closing;	/* unbinding: kernel drops the rest */
+};
+
+/* Context of one mnl_cb_run over received packet messages. */
+struct rx {
+	struct queue	*q;
+	queue_cb	 cb;
+	void		*arg;
+	int		 handled;
+	int		 send_errno;	/* a verdict could not be sent */
+};
+
+static void set_err(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Verdict batching.  Verdicts are appended in arrival order and sent in
+ * one datagram; the kernel processes its messages in order. */
+
+static int
+verdict_flush(struct queue *q)
+{
+	ssize_t n;
+
+	if (q->vlen == 0)
+		return 0;
+	n = mnl_socket_sendto(q->nl, q->vbuf, q->vlen);
+	q->vlen = 0;
+	return n < 0 ? -1 : 0;
+}
+
+static int
+verdict_add(struct queue *q, uint32_t id, int verdict)
+{
+	struct nlmsghdr *nlh;
+
+	if (q->vlen + QUEUE_VERDICT_MSG > QUEUE_VERDICT_BATCH * QUEUE_VERDICT_MSG &&
+	    verdict_flush(q) < 0)
+		return -1;
+	nlh = nfq_nlmsg_put(q->vbuf + q->vlen, NFQNL_MSG_VERDICT, q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	q->vlen += nlh->nlmsg_len;
+	return 0;
+}
+
+static int
+is_packet_msg(const struct nlmsghdr *nlh)
+{
+	return nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET);
+}
+
+/* Parse a packet message: 0 with the id (and payload if present),
+ * -1 when it has no usable id. */
+static int
+packet_parse(const struct nlmsghdr *nlh, uint32_t *id,
+    const uint8_t **pkt, size_t *len)
+{
+	struct nlattr *attr[NFQA_MAX + 1];
+	const struct nfqnl_msg_packet_hdr *ph;
+	int ok;
+
+	memset(attr, 0, sizeof(attr));
+	ok = nfq_nlmsg_parse(nlh, attr) == MNL_CB_OK;
+	/* Even a message that failed to parse is verdicted if it has an id. */
+	if (attr[NFQA_PACKET_HDR] == NULL ||
+	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
+		return -1;
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	*id = ntohl(ph->packet_id);
+	*pkt = NULL;
+	*len = 0;
+	if (ok && attr[NFQA_PAYLOAD] != NULL) {
+		*pkt = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		*len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
+	return 0;
+}
+
+/* mnl_cb_run callback: decide one packet and queue its verdict. */
+static int
+rx_packet(const struct nlmsghdr *nlh, void *data)
+{
+	struct rx *rx = data;
+	const uint8_t *pkt;
+	size_t len;
+	uint32_t id;
+	int verdict = NF_DROP;
+
+	if (!is_packet_msg(nlh))
+		return MNL_CB_OK;
+	if (packet_parse(nlh, &id, &pkt, &len) < 0) {
+		rx->q->noid++;
+		return MNL_CB_OK;
+	}
+	if (pkt != NULL && rx->cb(rx->arg, pkt, len) == 1)
+		verdict = NF_ACCEPT;
+	rx->handled++;
+	if (verdict_add(rx->q, id, verdict) < 0) {
+		rx->send_errno = errno;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+/* Drop a packet that arrived before we were ready to decide. */
+static void
+drop_early(struct queue *q, const struct nlmsghdr *nlh)
+{
+	const uint8_t *pkt;
+	size_t len;
+	uint32_t id;
+
+	if (packet_parse(nlh, &id, &pkt, &len) == 0)
+		(void)verdict_add(q, id, NF_DROP);
+}
+
+/* Receive into rbuf, waiting up to the ack timeout.  Bytes, or -1. */
+static ssize_t
+recv_wait(struct queue *q)
+{
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(q->nl), .events = POLLIN };
+	ssize_t n;
+
+	for (;;) {
+		n = mnl_socket_recvfrom(q->nl, q->rbuf, QUEUE_RECV_BUF);
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR &&
+		    errno != ENOBUFS))
+			return n;
+		if (errno != EAGAIN)
+			continue;
+		n = poll(&pfd, 1, QUEUE_ACK_TIMEOUT_MS);
+		if (n == 0)
+			errno = ETIMEDOUT;
+		if (n <= 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* The error code of the ack for seq in one datagram: 0 ok, an errno,
+ * or -1 when it is not there.  Packets that slipped in before the ack
+ * are dropped (at unbind the kernel has already dropped them). */
+static int
+scan_ack(struct queue *q, int len, uint32_t seq)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)q->rbuf;
+	const struct nlmsgerr *e;
+	int found = -1;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (is_packet_msg(nlh) && !q->closing)
+			drop_early(q, nlh);
+		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != seq)
+			continue;
+		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+			found = EBADMSG;
+		} else {
+			e = mnl_nlmsg_get_payload(nlh);
+			found = -e->error;
+		}
+	}
+	return found;
+}
+
+/* Wait for the ack of message seq.  0, or -1 with errno set. */
+static int
+wait_ack(struct queue *q, uint32_t seq)
+{
+	int kerr = -1, e;
+	ssize_t n;
+
+	while (kerr == -1) {
+		if ((n = recv_wait(q)) < 0) {
+			kerr = errno;
+			break;
+		}
+		kerr = scan_ack(q, (int)n, seq);
+	}
+	e = verdict_flush(q) < 0 ? errno : 0;
+	if (kerr == 0)
+		kerr = e;
+	errno = kerr;
+	return kerr == 0 ? 0 : -1;
+}
+
+static int
+send_config(struct queue *q, struct nlmsghdr *nlh)
+{
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = ++q->seq;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	return wait_ack(q, nlh->nlmsg_seq);
+}
+
+/* Bind and configure in one message, so the kernel applies all of it or
+ * (flags it does not support) none of it.  All flags travel in ONE
+ * FLAGS/MASK pair: the last pair would win.  FAIL_OPEN is in the mask and
+ * clear in the value: when the queue is full the kernel drops, never
+ * accepts.  GSO: hand us aggregates unsegmented (we never rewrite). */
+static int
+bind_queue(struct queue *q)
+{
+	_Alignas(struct nlmsghdr) char buf[QUEUE_CONFIG_MSG];
+	struct nlmsghdr *nlh;
+	uint32_t mask = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
+	uint32_t flags = NFQA_CFG_F_GSO;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	/* Copy mode NONE would make the kernel drop everything: always set. */
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, QUEUE_COPY_RANGE);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, QUEUE_MAXLEN);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
+	return send_config(q, nlh);
+}
+
+static int
+unbind_queue(struct queue *q)
+{
+	_Alignas(struct nlmsghdr) char buf[QUEUE_CONFIG_MSG];
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
+	return send_config(q, nlh);
+}
+
+/* Socket options.  NO_ENOBUFS: an overrun drops packets in the kernel
+ * (counted as user_dropped, fail closed) instead of failing our recv.
+ * CAP_ACK keeps error replies short.  The big buffer absorbs bursts. */
+static int
+socket_setup(struct queue *q)
+{
+	int fd = mnl_socket_get_fd(q->nl);
+	int one = 1, size = QUEUE_RCVBUF;
+
+	if (mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one,
+	    sizeof(one)) < 0)
+		return -1;
+	(void)mnl_socket_setsockopt(q->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+queue_free(struct queue *q)
+{
+	if (q == NULL)
+		return;
+	if (q->nl != NULL)
+		mnl_socket_close(q->nl);
+	free(q->rbuf);
+	free(q->vbuf);
+	free(q);
+}
+
+static struct queue *
+queue_alloc(unsigned num)
+{
+	struct queue *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->num = num;
+	q->rbuf = malloc(QUEUE_RECV_BUF);
+	q->vbuf = malloc(QUEUE_VERDICT_BATCH * QUEUE_VERDICT_MSG);
+	if (q->rbuf == NULL || q->vbuf == NULL) {
+		queue_free(q);
+		return NULL;
+	}
+	return q;
+}
+
+int
+queue_open(struct queue **out, unsigned num, char *err, size_t errlen)
+{
+	struct queue *q;
+
+	*out = NULL;
+	if (num > UINT16_MAX) {
+		set_err(err, errlen, "queue %u: queue numbers are 0-65535", num);
+		return -1;
+	}
+	if ((q = queue_alloc(num)) == NULL) {
+		set_err(err, errlen, "queue %u: %s", num, strerror(errno));
+		return -1;
+	}
+	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (q->nl == NULL ||
+	    mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    socket_setup(q) < 0) {
+		set_err(err, errlen, "queue %u: netlink socket: %s", num,
+		    strerror(errno));
+		queue_free(q);
+		return -1;
+	}
+	if (bind_queue(q) < 0) {
+		if (errno == EPERM)
+			set_err(err, errlen, "queue %u is bound by another "
+			    "process (or missing CAP_NET_ADMIN)", num);
+		else
+			set_err(err, errlen, "queue %u: bind: %s", num,
+			    strerror(errno));
+		queue_free(q);
+		return -1;
+	}
+	*out = q;
+	return 0;
+}
+
+int
+queue_fd(const struct queue *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+/* One datagram from the socket.  Bytes, 0 when nothing is waiting,
+ * -1 on a real error. */
+static ssize_t
+recv_one(struct queue *q)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = mnl_socket_recvfrom(q->nl, q->rbuf, QUEUE_RECV_BUF);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN)
+			return 0;
+		if (errno == ENOBUFS)	/* kernel dropped some; go on */
+			q->enobufs++;
+		else if (errno != EINTR)
+			return -1;
+	}
+}
+
+int
+queue_process(struct queue *q, queue_cb cb, void *arg,
+    char *err, size_t errlen)
+{
+	struct rx rx = { .q = q, .cb = cb, .arg = arg };
+	ssize_t n = 0;
+
+	while (rx.handled < QUEUE_BUDGET && rx.send_errno == 0) {
+		if ((n = recv_one(q)) <= 0)
+			break;
+		/* -1 is also an error reply (e.g. a verdict for an id the
+		 * kernel no longer holds): count it and go on. */
+		if (mnl_cb_run(q->rbuf, (size_t)n, 0, 0, rx_packet, &rx) < 0 &&
+		    rx.send_errno == 0)
+			q->kerrors++;
+	}
+	if (n < 0) {
+		set_err(err, errlen, "queue %u: recv: %s", q->num,
+		    strerror(errno));
+		(void)verdict_flush(q);
+		return -1;
+	}
+	if (rx.send_errno == 0 && verdict_flush(q) < 0)
+		rx.send_errno = errno;
+	if (rx.send_errno != 0) {
+		set_err(err, errlen, "queue %u: verdict: %s", q->num,
+		    strerror(rx.send_errno));
+		return -1;
+	}
+	return rx.handled;
+}
+
+void
+queue_close(struct queue *q)
+{
+	if (q == NULL)
+		return;
+	/* Closing the socket would unbind too; be explicit anyway.  The
+	 * kernel drops whatever was still queued. */
+	q->closing = 1;
+	(void)unbind_queue(q);
+	queue_free(q);
+}
+
+int
+queue_kstats(unsigned num, struct queue_kstats *ks)
+{
+	unsigned long long total, qdrop, udrop;
+	unsigned qnum;
+	char line[256];
+	FILE *f;
+
+	memset(ks, 0, sizeof(*ks));
+	if ((f = fopen("/proc/net/netfilter/nfnetlink_queue", "re")) == NULL)
+		return -1;
+	/* queue peer_portid total copy_mode copy_range qdropped udropped
+	 * id_sequence 1 */
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%u %*u %llu %*u %*u %llu %llu", &qnum, &total,
+		    &qdrop, &udrop) != 4 || qnum != num)
+			continue;
+		ks->queue_total = total;
+		ks->queue_dropped = qdrop;
+		ks->user_dropped = udrop;
+		ks->found = 1;
+		break;
+	}
+	fclose(f);
+	return 0;
+}

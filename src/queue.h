@@ -1,0 +1,35 @@
+/* queue: one NFQUEUE instance over libmnl and libnetfilter_queue's nlmsg
+ * helpers (I/O).  Fail closed: never FAIL_OPEN, every packet gets a verdict,
+ * in order. */
+#ifndef GK_QUEUE_H
+#define GK_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct queue;
+
+/* Return 1 to accept the packet, 0 to drop it. */
+typedef int (*queue_cb)(void *arg, const uint8_t *pkt, size_t len);
+
+struct queue_kstats {
+	uint64_t queue_total;	/* packets waiting in the kernel */
+	uint64_t queue_dropped;	/* dropped: queue full */
+	uint64_t user_dropped;	/* dropped: netlink socket full */
+	int found;		/* 0: the kernel listed no such queue */
+};
+
+/* Bind queue number num; 0 on success with *out set, -1 with err set
+ * (EPERM: the queue belongs to another process). */
+int queue_open(struct queue **out, unsigned num, char *err, size_t errlen);
+int queue_fd(const struct queue *q);
+/* Read and answer the packets waiting, without blocking, up to a budget
+ * (so a flood cannot starve the event loop: poll reports the fd readable
+ * again).  Returns the number handled, or -1 on a socket error. */
+int queue_process(struct queue *q, queue_cb cb, void *arg,
+    char *err, size_t errlen);
+void queue_close(struct queue *q);
+/* Counters from /proc/net/netfilter/nfnetlink_queue.  0 or -1. */
+int queue_kstats(unsigned num, struct queue_kstats *ks);
+
+#endif

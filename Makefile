@@ -80,10 +80,11 @@ e2e: $(B)/gatekeeperd
 systemd-verify: $(B)/gatekeeperd
 	@if ! command -v systemd-analyze >/dev/null; then \
 	    echo "SKIP: systemd-analyze not installed"; exit 0; fi; \
-	d=$$(mktemp -d) && \
+	d=$$(mktemp -d) && mkdir $$d/man5 $$d/man8 && \
+	cp docs/*.5 $$d/man5/ && cp docs/*.8 $$d/man8/ && \
 	sed -e 's|@SBINDIR@|$(CURDIR)/$(B)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    systemd/gatekeeper.service.in >$$d/gatekeeper.service && \
-	systemd-analyze verify $$d/gatekeeper.service; rc=$$?; rm -rf $$d; \
+	MANPATH=$$d systemd-analyze verify $$d/gatekeeper.service; rc=$$?; rm -rf $$d; \
 	[ $$rc = 0 ] && echo "systemd-analyze verify: gatekeeper.service OK"; exit $$rc
 
 check: unit systemd-verify e2e

@@ -34,7 +34,7 @@ CFLAGS_CHECK = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 # Pure core: libc only, no I/O.  Unit tests and fuzzers link only this.
 CORE	= addr siphash config pkt knock grant verdict logfmt ratelimit rules
 # Kernel and process I/O around the core.
-IO	= main conffile log queue nft
+IO	= main conffile log queue nft nftwatch
 
 CORE_OBJ = $(CORE:%=$(B)/obj/%.o)
 IO_OBJ	 = $(IO:%=$(B)/obj/%.o)
@@ -48,21 +48,28 @@ DEB_PKGS = build-essential pkg-config libmnl-dev libnetfilter-queue-dev \
 .PHONY: all check unit e2e demo systemd-verify deps install clean help
 all: $(B)/gatekeeperd
 
+# V=1 shows the commands.
+Q	:= $(if $(V),,@)
+
 $(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_IO) -MMD -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_IO) -MMD -c -o $@ $<
 
 $(B)/obj/tests/%.o: tests/unit/%.c $(wildcard src/*.h tests/unit/*.h) | $(B)/obj/tests
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_CHECK) \
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_CHECK) \
 	    -DFIXTURE_DIR='"tests/fixtures"' -c -o $@ $<
 
 $(B)/libcore.a: $(CORE_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/gatekeeperd: $(IO_OBJ) $(B)/libcore.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_IO)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_IO)
 
 $(B)/unit-tests: $(UNIT_OBJ) $(B)/libcore.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_CHECK)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_CHECK)
 
 $(B)/obj $(B)/obj/tests:
 	mkdir -p $@

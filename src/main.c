@@ -16,6 +16,7 @@
 #include "log.h"
 #include "logfmt.h"
 #include "nft.h"
+#include "nftwatch.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "rules.h"
@@ -23,6 +24,7 @@
 
 #define GK_VERSION		"0.1.0"
 #define REPORT_EVERY_MS		10000	/* suppressed-line reports */
+#define REINSTALL_RETRY_MS	1000	/* after a failed reinstall */
 
 /* What one running configuration owns. */
 struct running {
@@ -42,6 +44,8 @@ static struct {
 	enum nft_backend backend;
 	struct verdict v;
 	int64_t next_report_ms;
+	int64_t reinstall_ms;		/* retry a failed reinstall; 0: none */
+	int watchfd;
 	int stop;
 } D;
 
@@ -294,6 +298,40 @@ reload(void)
 	    cfg->opt.queue);
 }
 
+/* Put our table back after somebody else removed it or parts of it. */
+static void
+reinstall(const char *why)
+{
+	char err[512];
+
+	if (nft_install(D.run.cfg, D.backend, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "reinstall-failed", "%s (retrying)", err);
+		D.reinstall_ms = now_ms() + REINSTALL_RETRY_MS;
+		return;
+	}
+	D.reinstall_ms = 0;
+	log_msg(LOG_WARNING, "reinstalled", "table inet %s %s; put back",
+	    NFT_TABLE, why);
+}
+
+static void
+on_nft_event(void)
+{
+	char err[256];
+
+	switch (nftwatch_read(D.watchfd)) {
+	case NFTWATCH_QUIET:
+		break;
+	case NFTWATCH_DAMAGED:
+		reinstall("was modified");
+		break;
+	case NFTWATCH_CHECK:
+		if (nft_present(err, sizeof(err)) == 0)
+			reinstall("was deleted");
+		break;
+	}
+}
+
 static int
 signal_fd(void)
 {
@@ -337,6 +375,8 @@ poll_timeout(int64_t now)
 
 	if (D.next_report_ms < next)
 		next = D.next_report_ms;
+	if (D.reinstall_ms && D.reinstall_ms < next)
+		next = D.reinstall_ms;
 	if (next <= now)
 		return 0;
 	return next - now > 60000 ? 60000 : (int)(next - now);
@@ -366,18 +406,21 @@ log_stop(void)
 static int
 event_loop(int sigfd)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	char err[256];
 	int64_t now;
 
 	pfd[0].fd = queue_fd(D.q);
 	pfd[1].fd = sigfd;
-	pfd[0].events = pfd[1].events = POLLIN;
+	pfd[2].fd = D.watchfd;
+	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
 	while (!D.stop) {
 		now = now_ms();
 		expire_grants(now);
 		report_suppressed(now);
-		if (poll(pfd, 2, poll_timeout(now)) < 0) {
+		if (D.reinstall_ms && now >= D.reinstall_ms)
+			reinstall("was missing");
+		if (poll(pfd, 3, poll_timeout(now)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_ERR, "error", "poll: %s", strerror(errno));
@@ -385,6 +428,8 @@ event_loop(int sigfd)
 		}
 		if (pfd[1].revents & POLLIN)
 			on_signal(sigfd);
+		if (pfd[2].revents & POLLIN)
+			on_nft_event();
 		if ((pfd[0].revents & POLLIN) &&
 		    queue_process(D.q, on_packet, NULL, err, sizeof(err)) < 0) {
 			log_msg(LOG_ERR, "error", "%s", err);
@@ -435,6 +480,8 @@ run_daemon(struct config *cfg)
 		log_fatal("%s", err);
 	if (nft_install(cfg, D.backend, err, sizeof(err)) != 0)
 		log_fatal("%s", err);
+	if ((D.watchfd = nftwatch_open(err, sizeof(err))) < 0)
+		log_fatal("%s", err);
 	if (!D.foreground && daemon(0, 0) != 0)
 		log_fatal("daemon: %s", strerror(errno));
 	write_pid(cfg->opt.pid_file);
@@ -446,6 +493,7 @@ run_daemon(struct config *cfg)
 	if (nft_remove(err, sizeof(err)) != 0)
 		log_msg(LOG_ERR, "error", "%s", err);
 	queue_close(D.q);
+	nftwatch_close(D.watchfd);
 	if (cfg->opt.pid_file[0])
 		unlink(D.run.cfg->opt.pid_file);
 	running_free(&D.run);

@@ -968,6 +968,27 @@ out:
 }
 
 int
+nft_present(char *err, size_t errlen)
+{
+	struct tx *tx;
+	struct owner own;
+	int ret = -1;
+
+	if ((tx = tx_open(err, errlen)) == NULL)
+		return -1;
+	if (get_table(tx, &own, err, errlen) == 0) {
+		ret = own.found;
+		if (own.found && !own.ours) {
+			seterr(err, errlen, "nft: table inet %s was replaced "
+			    "by one gatekeeperd did not create", NFT_TABLE);
+			ret = -1;
+		}
+	}
+	tx_close(tx);
+	return ret;
+}
+
+int
 nft_remove(char *err, size_t errlen)
 {
 	struct tx *tx;

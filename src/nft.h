@@ -22,6 +22,8 @@ int nft_probe(enum nft_backend *out, char *err, size_t errlen);
  * 0, or -1 with a message in err. */
 int nft_install(const struct config *cfg, enum nft_backend be,
     char *err, size_t errlen);
+/* Is our table there?  1 yes, 0 absent, -1 error or not ours (err). */
+int nft_present(char *err, size_t errlen);
 /* Delete our table; absent is fine.  0 or -1. */
 int nft_remove(char *err, size_t errlen);
 const char *nft_backend_name(enum nft_backend be);

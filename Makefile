@@ -15,7 +15,8 @@ WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wformat=2 -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla \
 	  -Wundef -Wnull-dereference -Werror
 CPPFLAGS += -D_GNU_SOURCE -Isrc
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS)
+GK_VERSION = 0.2.0
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -DGK_VERSION='"$(GK_VERSION)"'
 
 ifeq ($(SAN),1)
 B	:= build/san
@@ -26,15 +27,16 @@ else
 B	:= build
 endif
 
-LIBS_IO	 = $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue libnfnetlink libnftnl 2>/dev/null)
-CFLAGS_IO = $(shell $(PKG_CONFIG) --cflags libmnl libnetfilter_queue libnfnetlink libnftnl 2>/dev/null)
+LIBS_IO	 = $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue libnfnetlink libnftnl libcap-ng 2>/dev/null)
+CFLAGS_IO = $(shell $(PKG_CONFIG) --cflags libmnl libnetfilter_queue libnfnetlink libnftnl libcap-ng 2>/dev/null)
 LIBS_CHECK = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 CFLAGS_CHECK = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 
 # Pure core: libc only, no I/O.  Unit tests and fuzzers link only this.
-CORE	= addr siphash config pkt knock grant verdict logfmt ratelimit rules
+CORE	= addr siphash config pkt knock grant verdict logfmt ratelimit rules \
+	  ctlproto state cmdline
 # Kernel and process I/O around the core.
-IO	= main conffile log queue nft nftwatch
+IO	= main conffile log queue nft nftwatch ctl statefile otseq cmd privdrop
 
 CORE_OBJ = $(CORE:%=$(B)/obj/%.o)
 IO_OBJ	 = $(IO:%=$(B)/obj/%.o)
@@ -42,11 +44,11 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=$(B)/obj/tests/%.o)
 
 DEB_PKGS = build-essential pkg-config libmnl-dev libnetfilter-queue-dev \
-	   libnfnetlink-dev libnftnl-dev check knockd netcat-openbsd nftables \
+	   libnfnetlink-dev libnftnl-dev libcap-ng-dev check knockd netcat-openbsd nftables \
 	   iproute2 nmap tcpdump hping3 procps systemd
 
 .PHONY: all check unit e2e demo systemd-verify deps install clean help
-all: $(B)/gatekeeperd
+all: $(B)/gatekeeperd $(B)/gatekeeperctl
 
 # V=1 shows the commands.
 Q	:= $(if $(V),,@)
@@ -67,7 +69,14 @@ $(B)/gatekeeperd: $(IO_OBJ) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_IO)
 
-$(B)/unit-tests: $(UNIT_OBJ) $(B)/libcore.a
+# The unit tests also cover the two small file modules, on files in /tmp.
+UNIT_IO	 = $(B)/obj/otseq.o $(B)/obj/statefile.o
+
+$(B)/gatekeeperctl: $(B)/obj/gatekeeperctl.o $(B)/libcore.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(B)/unit-tests: $(UNIT_OBJ) $(UNIT_IO) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_CHECK)
 
@@ -110,11 +119,14 @@ deps:
 	    apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "deps: all installed"; fi
 
-install: $(B)/gatekeeperd
+install: all $(B)/gatekeeperctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(PREFIX)/share/gatekeeper
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/gatekeeperd $(DESTDIR)$(SBINDIR)/gatekeeperd
+	install -m 0755 $(B)/gatekeeperctl $(DESTDIR)$(BINDIR)/gatekeeperctl
+	install -m 0644 docs/gatekeeperctl.1 $(DESTDIR)$(MANDIR)/man1/
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    systemd/gatekeeper.service.in >$(DESTDIR)$(UNITDIR)/gatekeeper.service
 	install -m 0644 docs/gatekeeperd.8 $(DESTDIR)$(MANDIR)/man8/

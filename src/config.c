@@ -16,6 +16,12 @@
 #define STR_(x)	#x
 #define STR(x)	STR_(x)
 
+/* Longest user name and Log_Prefix, as literals for STR(). */
+#define NAME_LEN	31
+#define PREFIX_LEN	29
+_Static_assert(NAME_LEN == CFG_USER_MAX - 1, "NAME_LEN");
+_Static_assert(PREFIX_LEN == CFG_PREFIX_MAX - 1, "PREFIX_LEN");
+
 struct span {
 	const char *p;
 	size_t n;
@@ -24,10 +30,14 @@ struct span {
 enum key_id {
 	/* [options] */
 	K_USESYSLOG, K_LOGFILE, K_PIDFILE, K_INTERFACE, K_QUEUE,
-	K_CONTROL_SOCKET, K_STATE_FILE, K_MAX_SOURCES, K_ALLOW,
+	K_PROTECTED_QUEUE, K_CONTROL_SOCKET, K_CONTROL_GROUP, K_STATE_FILE,
+	K_MAX_SOURCES, K_ALLOW, K_MONITOR, K_RULESET, K_USER, K_COMMAND_USER,
+	K_LOG_REFUSED, K_LOG_PREFIX, K_LOG_RATE, K_LOG_BURST, K_SCAN_GUARD,
+	K_PUBLIC_PORTS, K_LOCKOUT_AFTER, K_LOCKOUT_TIME,
 	/* doors */
 	K_SEQUENCE, K_ONE_TIME, K_SEQ_TIMEOUT, K_TCPFLAGS, K_START, K_START6,
 	K_STOP, K_STOP6, K_CMD_TIMEOUT, K_TARGET, K_OPEN_PORTS, K_OPEN_TIMEOUT,
+	K_CLOSE, K_DOOR_MONITOR,
 	K_COUNT
 };
 #define K_FIRST_DOOR	K_SEQUENCE
@@ -39,10 +49,24 @@ static const char *const key_name[K_COUNT] = {
 	[K_PIDFILE] = "PidFile",
 	[K_INTERFACE] = "Interface",
 	[K_QUEUE] = "Queue",
+	[K_PROTECTED_QUEUE] = "Protected_Queue",
 	[K_CONTROL_SOCKET] = "Control_Socket",
+	[K_CONTROL_GROUP] = "Control_Group",
 	[K_STATE_FILE] = "State_File",
 	[K_MAX_SOURCES] = "Max_Sources",
 	[K_ALLOW] = "Allow",
+	[K_MONITOR] = "Monitor",
+	[K_RULESET] = "Ruleset",
+	[K_USER] = "User",
+	[K_COMMAND_USER] = "Command_User",
+	[K_LOG_REFUSED] = "Log_Refused",
+	[K_LOG_PREFIX] = "Log_Prefix",
+	[K_LOG_RATE] = "Log_Rate",
+	[K_LOG_BURST] = "Log_Burst",
+	[K_SCAN_GUARD] = "Scan_Guard",
+	[K_PUBLIC_PORTS] = "Public_Ports",
+	[K_LOCKOUT_AFTER] = "Lockout_After",
+	[K_LOCKOUT_TIME] = "Lockout_Time",
 	[K_SEQUENCE] = "Sequence",
 	[K_ONE_TIME] = "One_Time_Sequences",
 	[K_SEQ_TIMEOUT] = "Seq_Timeout",
@@ -55,24 +79,46 @@ static const char *const key_name[K_COUNT] = {
 	[K_TARGET] = "Target",
 	[K_OPEN_PORTS] = "Open_Ports",
 	[K_OPEN_TIMEOUT] = "Open_Timeout",
+	[K_CLOSE] = "Close",
+	[K_DOOR_MONITOR] = "Monitor",	/* a door's; see key_lookup() */
 };
 
 #define HINT_TIMEOUT	"1-" STR(CFG_LIM_TIMEOUT) " seconds"
 #define HINT_PORTS	"port[:tcp|udp] items separated by commas"
 #define HINT_FLAGS	"fin, syn, rst, psh, ack, urg, each optionally " \
 			"negated with '!', separated by commas"
+#define HINT_BOOL	"yes, no, true, false, on, off, 1 or 0"
+#define HINT_NAME	"1-" STR(NAME_LEN) " characters out of " \
+			"a-z 0-9 _ -, not starting with a digit or '-'"
 
 /* What a value looks like, for the "(allowed: ...)" part of messages. */
 static const char *const key_hint[K_COUNT] = {
-	[K_USESYSLOG] = "yes, no, true, false, 1 or 0; or UseSyslog alone",
+	[K_USESYSLOG] = HINT_BOOL "; or UseSyslog alone",
 	[K_LOGFILE] = "an absolute path",
 	[K_PIDFILE] = "an absolute path",
 	[K_INTERFACE] = "an interface name of 1-15 characters",
 	[K_QUEUE] = "0-65535",
+	[K_PROTECTED_QUEUE] = "0-65535, not Queue's number",
 	[K_CONTROL_SOCKET] = "an absolute path",
+	[K_CONTROL_GROUP] = "a group name: " HINT_NAME,
 	[K_STATE_FILE] = "an absolute path",
 	[K_MAX_SOURCES] = "1-" STR(CFG_LIM_MAX_SOURCES),
 	[K_ALLOW] = "address[/prefix] items separated by commas",
+	[K_MONITOR] = HINT_BOOL,
+	[K_RULESET] = "install or external",
+	[K_USER] = "a user name: " HINT_NAME,
+	[K_COMMAND_USER] = "a user name: " HINT_NAME,
+	[K_LOG_REFUSED] = HINT_BOOL,
+	[K_LOG_PREFIX] = "1-" STR(PREFIX_LEN) " printable "
+	    "characters, no quotes",
+	[K_LOG_RATE] = "N[/second|/minute|/hour|/day], N 1-"
+	    STR(CFG_LIM_LOG_RATE),
+	[K_LOG_BURST] = "1-" STR(CFG_LIM_LOG_BURST),
+	[K_SCAN_GUARD] = HINT_BOOL,
+	[K_PUBLIC_PORTS] = HINT_PORTS,
+	[K_LOCKOUT_AFTER] = "0-" STR(CFG_LIM_LOCKOUT_AFTER) " failed "
+	    "attempts; 0 never locks out",
+	[K_LOCKOUT_TIME] = HINT_TIMEOUT,
 	[K_SEQUENCE] = HINT_PORTS,
 	[K_ONE_TIME] = "an absolute path",
 	[K_SEQ_TIMEOUT] = HINT_TIMEOUT,
@@ -85,6 +131,8 @@ static const char *const key_hint[K_COUNT] = {
 	[K_TARGET] = "an IPv4 or IPv6 address",
 	[K_OPEN_PORTS] = HINT_PORTS,
 	[K_OPEN_TIMEOUT] = HINT_TIMEOUT,
+	[K_CLOSE] = "door names separated by commas",
+	[K_DOOR_MONITOR] = HINT_BOOL,
 };
 
 /* knockd's other spellings. */
@@ -98,11 +146,15 @@ static const struct {
 };
 
 #define OPTION_KEYS	"UseSyslog, LogFile, PidFile, Interface, Queue, " \
-			"Control_Socket, State_File, Max_Sources, Allow"
+			"Protected_Queue, Control_Socket, Control_Group, " \
+			"State_File, Max_Sources, Allow, Monitor, Ruleset, " \
+			"User, Command_User, Log_Refused, Log_Prefix, " \
+			"Log_Rate, Log_Burst, Scan_Guard, Public_Ports, " \
+			"Lockout_After, Lockout_Time"
 #define DOOR_KEYS	"Sequence, One_Time_Sequences, Seq_Timeout, " \
 			"TCPFlags, Start_Command, Start_Command_6, " \
 			"Stop_Command, Stop_Command_6, Cmd_Timeout, Target, " \
-			"Open_Ports, Open_Timeout"
+			"Open_Ports, Open_Timeout, Close, Monitor"
 
 static const struct {
 	const char *name;
@@ -123,7 +175,16 @@ struct parser {
 	struct cfg_door *door;		/* current door: in cfg, or &scratch */
 	int stored;			/* door is one of cfg's */
 	unsigned seen[K_COUNT];		/* line each key was set on; 0: not */
+	uint8_t valid[K_COUNT];		/* ... and its value was good */
 	int start6_empty;		/* "Start_Command_6 =": do nothing */
+	/* Close names other doors, maybe later ones: kept until the end. */
+	struct span close_val[CFG_MAX_DOORS];
+	unsigned close_line[CFG_MAX_DOORS];
+	/* config_door_set_sequence(): no file, no list; the first message
+	 * goes to msg1, bare. */
+	char *msg1;
+	size_t msg1len;
+	unsigned nbare;
 	/* A section we refuse (bad or duplicate name, too many doors) is
 	 * still parsed, into here, so its other mistakes get reported. */
 	struct cfg_door scratch;
@@ -143,6 +204,14 @@ config_error(struct parser *p, unsigned line, const char *fmt, ...)
 	size_t len = 0;
 	int n;
 
+	if (p->err == NULL) {
+		if (p->nbare++ == 0 && p->msg1len > 0) {
+			va_start(ap, fmt);
+			vsnprintf(p->msg1, p->msg1len, fmt, ap);
+			va_end(ap);
+		}
+		return;
+	}
 	/* Count them all, keep the first CFG_MAX_ERRORS. */
 	if (p->err->n++ >= CFG_MAX_ERRORS)
 		return;
@@ -210,6 +279,20 @@ span_ieq(struct span s, const char *w)
 		if (w[i] == '\0' || ascii_lower(s.p[i]) != ascii_lower(w[i]))
 			return 0;
 	return w[i] == '\0';
+}
+
+/* Is s a non-empty beginning of w, ignoring case? */
+static int
+span_iprefix(struct span s, const char *w)
+{
+	size_t i;
+
+	if (s.n == 0 || s.n > strlen(w))
+		return 0;
+	for (i = 0; i < s.n; i++)
+		if (ascii_lower(s.p[i]) != ascii_lower(w[i]))
+			return 0;
+	return 1;
 }
 
 /* Split *rest at the first sep: the trimmed item before it goes to *item.
@@ -363,19 +446,123 @@ set_command(struct parser *p, enum key_id id, struct span v, char *dst)
 }
 
 static void
-set_syslog(struct parser *p, struct span v)
+set_bool(struct parser *p, enum key_id id, struct span v, int *dst)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	char q[QUOTE_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (span_ieq(v, yes[i])) {
+			*dst = 1;
+			return;
+		}
+		if (span_ieq(v, no[i])) {
+			*dst = 0;
+			return;
+		}
+	}
+	config_error(p, p->line, "bad value '%s' for %s (allowed: %s)",
+	    quote(q, sizeof(q), v), key_name[id], key_hint[id]);
+}
+
+/* User and group names as useradd(8) takes them by default; they are
+ * looked up later, by the I/O code. */
+static void
+set_name(struct parser *p, enum key_id id, struct span v, char *dst)
+{
+	char q[QUOTE_MAX];
+	size_t i;
+	int ok = v.n > 0 && v.n < CFG_USER_MAX &&
+	    ((v.p[0] >= 'a' && v.p[0] <= 'z') || v.p[0] == '_');
+
+	for (i = 1; ok && i < v.n; i++)
+		ok = (v.p[i] >= 'a' && v.p[i] <= 'z') ||
+		    (v.p[i] >= '0' && v.p[i] <= '9') || v.p[i] == '_' ||
+		    v.p[i] == '-';
+	if (!ok || span_copy(dst, CFG_USER_MAX, v) != 0)
+		config_error(p, p->line, "bad name '%s' for %s (allowed: %s)",
+		    quote(q, sizeof(q), v), key_name[id], key_hint[id]);
+}
+
+/* It ends up inside a log line: printable, and no quotes to escape. */
+static void
+set_prefix(struct parser *p, struct span v)
+{
+	char q[QUOTE_MAX];
+	size_t i;
+
+	for (i = 0; i < v.n; i++)
+		if (v.p[i] < ' ' || v.p[i] > '~' || v.p[i] == '"' ||
+		    v.p[i] == '\'')
+			break;
+	if (i < v.n)
+		config_error(p, p->line, "bad character in Log_Prefix '%s' "
+		    "(allowed: %s)", quote(q, sizeof(q), v),
+		    key_hint[K_LOG_PREFIX]);
+	else if (span_copy(p->cfg->opt.log_prefix, CFG_PREFIX_MAX, v) != 0)
+		config_error(p, p->line, "Log_Prefix too long: %zu characters "
+		    "(allowed: %s)", v.n, key_hint[K_LOG_PREFIX]);
+}
+
+/* N[/unit], where unit is any prefix of second, minute, hour or day, as
+ * iptables' --limit takes it. */
+static void
+set_rate(struct parser *p, struct span v)
+{
+	static const struct {
+		const char *name;
+		uint32_t seconds;
+	} unit[] = {
+		{ "second", 1 }, { "minute", 60 }, { "hour", 3600 },
+		{ "day", 86400 },
+	};
+	struct cfg_options *o = &p->cfg->opt;
+	const char *slash = memchr(v.p, '/', v.n);
+	struct span num = v, u;
+	char q[QUOTE_MAX];
+	unsigned long n;
+	uint32_t period = 1;
+	size_t i;
+
+	if (slash != NULL) {
+		num = span_trim(span_make(v.p, slash));
+		u = span_trim(span_make(slash + 1, v.p + v.n));
+		for (i = 0; i < sizeof(unit) / sizeof(unit[0]); i++)
+			if (span_iprefix(u, unit[i].name))
+				break;
+		if (i == sizeof(unit) / sizeof(unit[0])) {
+			config_error(p, p->line, "bad unit '%s' in Log_Rate "
+			    "(allowed: %s)", quote(q, sizeof(q), u),
+			    key_hint[K_LOG_RATE]);
+			return;
+		}
+		period = unit[i].seconds;
+	}
+	if (parse_uint(num, 1, CFG_LIM_LOG_RATE, &n) != 0) {
+		config_error(p, p->line, "bad value '%s' for Log_Rate "
+		    "(allowed: %s)", quote(q, sizeof(q), v),
+		    key_hint[K_LOG_RATE]);
+		return;
+	}
+	o->log_rate_n = (uint32_t)n;
+	o->log_rate_period = period;
+}
+
+static void
+set_ruleset(struct parser *p, struct span v)
 {
 	char q[QUOTE_MAX];
 
-	if (span_ieq(v, "yes") || span_ieq(v, "true") || span_ieq(v, "1"))
-		p->cfg->opt.use_syslog = 1;
-	else if (span_ieq(v, "no") || span_ieq(v, "false") ||
-	    span_ieq(v, "0"))
-		p->cfg->opt.use_syslog = 0;
+	if (span_ieq(v, "install"))
+		p->cfg->opt.ruleset_external = 0;
+	else if (span_ieq(v, "external"))
+		p->cfg->opt.ruleset_external = 1;
 	else
-		config_error(p, p->line, "bad value '%s' for UseSyslog "
+		config_error(p, p->line, "bad value '%s' for Ruleset "
 		    "(allowed: %s)", quote(q, sizeof(q), v),
-		    key_hint[K_USESYSLOG]);
+		    key_hint[K_RULESET]);
 }
 
 static void
@@ -574,6 +761,48 @@ set_target(struct parser *p, struct span v)
 	}
 }
 
+static int
+door_name_ok(struct span n)
+{
+	size_t i;
+	char c;
+
+	if (n.n == 0 || n.n >= CFG_NAME_MAX)
+		return 0;
+	for (i = 0; i < n.n; i++) {
+		c = n.p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Close names doors that may come later in the file: check the names
+ * now, keep the value and resolve it at the end (config_resolve_close). */
+static void
+set_close(struct parser *p, struct span v)
+{
+	struct span rest = v, item;
+	char q[QUOTE_MAX];
+	unsigned i;
+
+	while (span_next(&rest, ',', &item))
+		if (item.n == 0)
+			config_error(p, p->line, "empty item in Close "
+			    "(allowed: %s)", key_hint[K_CLOSE]);
+		else if (!door_name_ok(item))
+			config_error(p, p->line, "bad door name '%s' in Close "
+			    "(allowed: %s)", quote(q, sizeof(q), item),
+			    key_hint[K_CLOSE]);
+	if (!p->stored)
+		return;
+	i = (unsigned)(p->door - p->cfg->door);
+	p->close_val[i] = v;
+	p->close_line[i] = p->line;
+}
+
 static void
 set_value(struct parser *p, enum key_id id, struct span v)
 {
@@ -582,7 +811,16 @@ set_value(struct parser *p, enum key_id id, struct span v)
 
 	switch (id) {
 	case K_USESYSLOG:
-		set_syslog(p, v);
+		set_bool(p, id, v, &o->use_syslog);
+		break;
+	case K_MONITOR:
+		set_bool(p, id, v, &o->monitor);
+		break;
+	case K_LOG_REFUSED:
+		set_bool(p, id, v, &o->log_refused);
+		break;
+	case K_SCAN_GUARD:
+		set_bool(p, id, v, &o->scan_guard);
 		break;
 	case K_LOGFILE:
 		set_path(p, id, v, o->log_file, sizeof(o->log_file));
@@ -595,6 +833,41 @@ set_value(struct parser *p, enum key_id id, struct span v)
 		break;
 	case K_QUEUE:
 		set_number(p, id, v, 0, 65535, &o->queue);
+		break;
+	case K_PROTECTED_QUEUE:
+		set_number(p, id, v, 0, 65535, &o->protected_queue);
+		break;
+	case K_CONTROL_GROUP:
+		set_name(p, id, v, o->control_group);
+		break;
+	case K_USER:
+		set_name(p, id, v, o->user);
+		break;
+	case K_COMMAND_USER:
+		set_name(p, id, v, o->command_user);
+		break;
+	case K_RULESET:
+		set_ruleset(p, v);
+		break;
+	case K_LOG_PREFIX:
+		set_prefix(p, v);
+		break;
+	case K_LOG_RATE:
+		set_rate(p, v);
+		break;
+	case K_LOG_BURST:
+		set_number(p, id, v, 1, CFG_LIM_LOG_BURST, &o->log_burst);
+		break;
+	case K_PUBLIC_PORTS:
+		set_ports(p, id, v, o->public_ports, CFG_MAX_PUBLIC,
+		    &o->public_len, 1);
+		break;
+	case K_LOCKOUT_AFTER:
+		set_number(p, id, v, 0, CFG_LIM_LOCKOUT_AFTER,
+		    &o->lockout_after);
+		break;
+	case K_LOCKOUT_TIME:
+		set_number(p, id, v, 1, CFG_LIM_TIMEOUT, &o->lockout_time);
 		break;
 	case K_CONTROL_SOCKET:
 		set_path(p, id, v, o->control_socket,
@@ -649,6 +922,12 @@ set_value(struct parser *p, enum key_id id, struct span v)
 	case K_OPEN_TIMEOUT:
 		set_number(p, id, v, 1, CFG_LIM_TIMEOUT, &d->open_timeout);
 		break;
+	case K_CLOSE:
+		set_close(p, v);
+		break;
+	case K_DOOR_MONITOR:
+		set_bool(p, id, v, &d->monitor);
+		break;
 	case K_COUNT:
 		break;
 	}
@@ -675,6 +954,7 @@ config_keyline(struct parser *p, struct span l)
 	struct span key = l, val = { "", 0 };
 	char q[QUOTE_MAX], sec[CFG_NAME_MAX + 8];
 	enum key_id id;
+	unsigned nerr;
 	int k;
 
 	if (eq != NULL) {
@@ -699,6 +979,9 @@ config_keyline(struct parser *p, struct span l)
 		return;
 	}
 	id = (enum key_id)k;
+	/* Monitor is a key of both sections. */
+	if (id == K_MONITOR && p->sec == SEC_DOOR)
+		id = K_DOOR_MONITOR;
 	if (p->sec == SEC_OPTIONS && id >= K_FIRST_DOOR) {
 		config_error(p, p->line, "%s belongs in a door section, not "
 		    "in [options] (allowed here: %s)", key_name[id],
@@ -728,7 +1011,9 @@ config_keyline(struct parser *p, struct span l)
 		    key_name[id], key_name[id], key_hint[id]);
 		return;
 	}
+	nerr = p->err->n;
 	set_value(p, id, val);
+	p->valid[id] = p->err->n == nerr;
 }
 
 static void
@@ -771,29 +1056,25 @@ door_finish(struct parser *p)
 		config_error(p, d->line, "door '%s' has both Sequence (line "
 		    "%u) and One_Time_Sequences (line %u) (allowed: one of "
 		    "them)", d->name, seen[K_SEQUENCE], seen[K_ONE_TIME]);
+	/* Closing other doors is an action of its own. */
 	if (!seen[K_OPEN_PORTS] && !seen[K_START] &&
-	    !(seen[K_START6] && !p->start6_empty))
+	    !(seen[K_START6] && !p->start6_empty) && !seen[K_CLOSE])
 		config_error(p, d->line, "door '%s' does nothing: add "
-		    "Open_Ports or Start_Command (a door must open ports or "
-		    "run a command)", d->name);
+		    "Open_Ports, Start_Command or Close (a door must open "
+		    "ports, run a command or close doors)", d->name);
 }
 
+/* Index of the door called name (case-sensitive), or -1. */
 static int
-door_name_ok(struct span n)
+door_index(const struct config *cfg, struct span name)
 {
-	size_t i;
-	char c;
+	unsigned i;
 
-	if (n.n == 0 || n.n >= CFG_NAME_MAX)
-		return 0;
-	for (i = 0; i < n.n; i++) {
-		c = n.p[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		    c == '-'))
-			return 0;
-	}
-	return 1;
+	for (i = 0; i < cfg->ndoors; i++)
+		if (strlen(cfg->door[i].name) == name.n &&
+		    memcmp(cfg->door[i].name, name.p, name.n) == 0)
+			return (int)i;
+	return -1;
 }
 
 static void
@@ -803,11 +1084,13 @@ config_section(struct parser *p, struct span l)
 	const char *close = memchr(l.p, ']', l.n);
 	struct span name, rest;
 	char q[QUOTE_MAX];
-	unsigned i;
+	int k;
 
 	door_finish(p);
 	memset(p->seen + K_FIRST_DOOR, 0,
 	    (K_COUNT - K_FIRST_DOOR) * sizeof(p->seen[0]));
+	memset(p->valid + K_FIRST_DOOR, 0,
+	    (K_COUNT - K_FIRST_DOOR) * sizeof(p->valid[0]));
 	p->start6_empty = 0;
 	/* Until the header proves good, keys go to the scratch door. */
 	p->sec = SEC_DOOR;
@@ -842,14 +1125,12 @@ config_section(struct parser *p, struct span l)
 		    quote(q, sizeof(q), name), CFG_NAME_MAX - 1);
 		return;
 	}
-	for (i = 0; i < cfg->ndoors; i++)
-		if (strlen(cfg->door[i].name) == name.n &&
-		    memcmp(cfg->door[i].name, name.p, name.n) == 0) {
-			config_error(p, p->line, "duplicate door '%s', first "
-			    "defined at line %u (allowed: each name once)",
-			    p->scratch.name, cfg->door[i].line);
-			return;
-		}
+	if ((k = door_index(cfg, name)) >= 0) {
+		config_error(p, p->line, "duplicate door '%s', first defined "
+		    "at line %u (allowed: each name once)", p->scratch.name,
+		    cfg->door[k].line);
+		return;
+	}
 	if (cfg->ndoors >= CFG_MAX_DOORS) {
 		config_error(p, p->line, "too many doors at '%s' (allowed: "
 		    "at most %d)", p->scratch.name, CFG_MAX_DOORS);
@@ -889,6 +1170,18 @@ config_knocked_by(const struct config *cfg, uint8_t proto, uint16_t port)
 	return NULL;
 }
 
+/* The first door whose Open_Ports holds (proto, port), or NULL. */
+static const struct cfg_door *
+config_opened_by(const struct config *cfg, uint8_t proto, uint16_t port)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->ndoors; i++)
+		if (config_door_opens(&cfg->door[i], proto, port))
+			return &cfg->door[i];
+	return NULL;
+}
+
 /* Knock packets are always dropped, so a port that is a knock port and an
  * opened port at once could never be opened. */
 static void
@@ -914,6 +1207,95 @@ config_check_overlap(struct parser *p)
 	}
 }
 
+/* A public port is never queued, so it can be neither knocked nor opened. */
+static void
+config_check_public(struct parser *p)
+{
+	const struct cfg_options *o = &p->cfg->opt;
+	const struct cfg_port *pp;
+	const struct cfg_door *b;
+	unsigned i;
+
+	for (i = 0; i < o->public_len; i++) {
+		pp = &o->public_ports[i];
+		if ((b = config_knocked_by(p->cfg, pp->proto, pp->port)))
+			config_error(p, p->seen[K_PUBLIC_PORTS], "port %u/%s "
+			    "is public but is a knock port of door '%s' "
+			    "(allowed: Public_Ports outside every Sequence "
+			    "and Open_Ports)", pp->port, proto_name(pp->proto),
+			    b->name);
+		else if ((b = config_opened_by(p->cfg, pp->proto, pp->port)))
+			config_error(p, p->seen[K_PUBLIC_PORTS], "port %u/%s "
+			    "is public but is opened by door '%s' (allowed: "
+			    "Public_Ports outside every Sequence and "
+			    "Open_Ports)", pp->port, proto_name(pp->proto),
+			    b->name);
+	}
+}
+
+/* Close values, now that every door is known. */
+static void
+config_resolve_close(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_door *d;
+	struct span rest, item;
+	char q[QUOTE_MAX];
+	unsigned i, j;
+	int k;
+
+	for (i = 0; i < cfg->ndoors; i++) {
+		d = &cfg->door[i];
+		rest = p->close_val[i];
+		if (p->close_line[i] == 0)
+			continue;
+		while (span_next(&rest, ',', &item)) {
+			if (!door_name_ok(item))
+				continue;	/* already reported */
+			quote(q, sizeof(q), item);
+			if ((k = door_index(cfg, item)) < 0) {
+				config_error(p, p->close_line[i], "unknown "
+				    "door '%s' in Close of door '%s' (allowed: "
+				    "names of [door] sections of this file)",
+				    q, d->name);
+				continue;
+			}
+			if ((unsigned)k == i) {
+				config_error(p, p->close_line[i], "door '%s' "
+				    "closes itself (allowed: other doors)", q);
+				continue;
+			}
+			for (j = 0; j < d->close_len; j++)
+				if (d->close[j] == k)
+					break;
+			if (j < d->close_len) {
+				config_error(p, p->close_line[i], "door '%s' "
+				    "listed twice in Close (allowed: each door "
+				    "once)", q);
+				continue;
+			}
+			d->close[d->close_len++] = (uint8_t)k;
+		}
+	}
+}
+
+/* [options] values that depend on each other. */
+static void
+config_finish_options(struct parser *p)
+{
+	struct cfg_options *o = &p->cfg->opt;
+
+	if (!p->seen[K_PROTECTED_QUEUE])
+		o->protected_queue = o->queue < 65535 ? o->queue + 1 :
+		    o->queue - 1;
+	else if (p->valid[K_PROTECTED_QUEUE] &&
+	    (!p->seen[K_QUEUE] || p->valid[K_QUEUE]) &&
+	    o->protected_queue == o->queue)
+		config_error(p, p->seen[K_PROTECTED_QUEUE], "Protected_Queue "
+		    "%u is Queue's number (allowed: another queue, so knocks "
+		    "cannot crowd out granted connections)", o->queue);
+}
+
 static void
 config_defaults(struct config *cfg)
 {
@@ -923,6 +1305,13 @@ config_defaults(struct config *cfg)
 	memcpy(o->control_socket, CFG_DEF_CONTROL, sizeof(CFG_DEF_CONTROL));
 	memcpy(o->state_file, CFG_DEF_STATE, sizeof(CFG_DEF_STATE));
 	o->max_sources = CFG_DEF_MAX_SOURCES;
+	o->log_refused = 1;
+	o->log_rate_n = CFG_DEF_LOG_RATE;
+	o->log_rate_period = CFG_DEF_LOG_PERIOD;
+	o->log_burst = CFG_DEF_LOG_BURST;
+	o->scan_guard = 1;
+	o->lockout_after = CFG_DEF_LOCKOUT_AFTER;
+	o->lockout_time = CFG_DEF_LOCKOUT_TIME;
 }
 
 unsigned
@@ -952,7 +1341,10 @@ config_parse(const char *buf, size_t len, const char *file,
 		s = nl != NULL ? nl + 1 : end;
 	}
 	door_finish(&p);
+	config_finish_options(&p);
+	config_resolve_close(&p);
 	config_check_overlap(&p);
+	config_check_public(&p);
 	return err->n;
 }
 
@@ -991,6 +1383,63 @@ int
 config_door_opens(const struct cfg_door *d, uint8_t proto, uint16_t port)
 {
 	return ports_contain(d->open, d->open_len, proto, port);
+}
+
+int
+config_door_set_sequence(struct cfg_door *d, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	struct parser p;
+	struct cfg_port seq[CFG_MAX_SEQ];
+	struct span v = span_make(text, text + len);
+	unsigned n = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.msg1 = err;
+	p.msg1len = errlen;
+	if (errlen > 0)
+		err[0] = '\0';
+	while (v.n > 0 && (v.p[v.n - 1] == '\n' || v.p[v.n - 1] == '\r'))
+		v.n--;
+	v = span_trim(v);
+	if (v.n == 0)
+		config_error(&p, 0, "empty sequence (allowed: %s)", HINT_PORTS);
+	else
+		set_ports(&p, K_SEQUENCE, v, seq, CFG_MAX_SEQ, &n, 0);
+	if (p.nbare > 0)
+		return -1;
+	memcpy(d->seq, seq, n * sizeof(seq[0]));
+	d->seq_len = n;
+	return 0;
+}
+
+int
+config_door_seq_conflict(const struct config *cfg, unsigned door, char *err,
+    size_t errlen)
+{
+	const struct cfg_door *d = &cfg->door[door], *b;
+	const struct cfg_port *s;
+	unsigned i;
+
+	for (i = 0; i < d->seq_len; i++) {
+		s = &d->seq[i];
+		if ((b = config_opened_by(cfg, s->proto, s->port)) != NULL) {
+			snprintf(err, errlen, "port %u/%s of door '%s''s "
+			    "sequence is opened by door '%s' (allowed: knock "
+			    "ports outside every Open_Ports)", s->port,
+			    proto_name(s->proto), d->name, b->name);
+			return 1;
+		}
+		if (ports_contain(cfg->opt.public_ports, cfg->opt.public_len,
+		    s->proto, s->port)) {
+			snprintf(err, errlen, "port %u/%s of door '%s''s "
+			    "sequence is public (allowed: knock ports outside "
+			    "Public_Ports)", s->port, proto_name(s->proto),
+			    d->name);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* Whole items only: a list that does not fit ends in "...", never in half a

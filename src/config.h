@@ -12,11 +12,14 @@
 #define CFG_MAX_SEQ	32	/* knock ports per sequence */
 #define CFG_MAX_OPEN	32	/* ports one door opens */
 #define CFG_MAX_ALLOW	64	/* always-allowed prefixes */
+#define CFG_MAX_PUBLIC	64	/* Public_Ports */
 #define CFG_NAME_MAX	64	/* door name, with NUL */
 #define CFG_PATH_MAX	256
 #define CFG_SOCK_MAX	108	/* sizeof(sun_path) */
 #define CFG_CMD_MAX	1024
 #define CFG_IFNAME_MAX	16	/* IFNAMSIZ */
+#define CFG_USER_MAX	32	/* user or group name, with NUL */
+#define CFG_PREFIX_MAX	30	/* Log_Prefix, with NUL (iptables' LOG: 29) */
 #define CFG_MAX_ERRORS	32	/* errors kept; the rest are only counted */
 #define CFG_ERR_MAX	320
 
@@ -28,6 +31,14 @@
 #define CFG_DEF_MAX_SOURCES	4096
 #define CFG_LIM_MAX_SOURCES	1048576
 #define CFG_LIM_TIMEOUT		86400	/* one day, for every timeout */
+#define CFG_DEF_LOG_RATE	5	/* refused-packet lines per source ... */
+#define CFG_DEF_LOG_PERIOD	1	/* ... per this many seconds */
+#define CFG_DEF_LOG_BURST	20
+#define CFG_LIM_LOG_RATE	100000
+#define CFG_LIM_LOG_BURST	10000
+#define CFG_DEF_LOCKOUT_AFTER	5	/* failed attempts; 0: never */
+#define CFG_LIM_LOCKOUT_AFTER	1000
+#define CFG_DEF_LOCKOUT_TIME	60	/* seconds */
 #define CFG_DEF_CONFIG		"/etc/gatekeeper/gatekeeper.conf"
 #define CFG_DEF_CONTROL		"/run/gatekeeper/control"
 #define CFG_DEF_STATE		"/var/lib/gatekeeper/state"
@@ -56,6 +67,9 @@ struct cfg_door {
 	struct cfg_port open[CFG_MAX_OPEN];	/* Open_Ports */
 	unsigned open_len;
 	unsigned open_timeout;			/* seconds */
+	uint8_t close[CFG_MAX_DOORS];		/* Close: door indices */
+	unsigned close_len;
+	int monitor;				/* Monitor: never drop */
 };
 
 struct cfg_options {
@@ -64,11 +78,32 @@ struct cfg_options {
 	char pid_file[CFG_PATH_MAX];
 	char interface[CFG_IFNAME_MAX];		/* empty: every interface */
 	unsigned queue;
+	unsigned protected_queue;		/* protected ports' own queue */
 	char control_socket[CFG_SOCK_MAX];
+	char control_group[CFG_USER_MAX];	/* empty: owner only */
 	char state_file[CFG_PATH_MAX];
 	unsigned max_sources;
 	struct cidr allow[CFG_MAX_ALLOW];
 	unsigned allow_len;
+	int monitor;				/* never drop, only log */
+	int ruleset_external;			/* admin loads the rules */
+	char user[CFG_USER_MAX];		/* empty: stay as started */
+	char command_user[CFG_USER_MAX];	/* empty: the daemon's */
+	/* Refused-packet lines: whether, how marked, how many per source
+	 * (log_rate_n per log_rate_period seconds: 1, 60, 3600 or 86400,
+	 * so a token bucket can count exactly in integers). */
+	int log_refused;
+	char log_prefix[CFG_PREFIX_MAX];
+	uint32_t log_rate_n;
+	uint32_t log_rate_period;
+	unsigned log_burst;
+	/* Scan guard: a touch of any other port resets a source's knocks;
+	 * Public_Ports are served to all and not watched. */
+	int scan_guard;
+	struct cfg_port public_ports[CFG_MAX_PUBLIC];
+	unsigned public_len;
+	unsigned lockout_after;			/* failed attempts; 0: never */
+	unsigned lockout_time;			/* seconds */
 };
 
 struct config {
@@ -92,6 +127,16 @@ int config_door_find(const struct config *cfg, const char *name);
 /* Does door d's Sequence or Open_Ports contain (proto, port)? */
 int config_door_in_seq(const struct cfg_door *d, uint8_t proto, uint16_t port);
 int config_door_opens(const struct cfg_door *d, uint8_t proto, uint16_t port);
+/* Parse one sequence (Sequence's grammar: port[:tcp|udp], ...) into d's
+ * seq, for One_Time_Sequences.  0, or -1 with a message in err (without
+ * file:line) and d unchanged. */
+int config_door_set_sequence(struct cfg_door *d, const char *text, size_t len,
+    char *err, size_t errlen);
+/* Does door's sequence hold a port that a door opens or that is public?
+ * 1 with a message in err (knock packets are always dropped, so such a
+ * port could never be used), else 0.  For sequences set at run time. */
+int config_door_seq_conflict(const struct config *cfg, unsigned door,
+    char *err, size_t errlen);
 /* "7000/tcp,8000/udp" into buf; returns buf. */
 const char *config_ports_format(const struct cfg_port *p, unsigned n,
     char *buf, size_t len);

@@ -5,6 +5,17 @@
  * a prefix advance in parallel.  Sources live in a chained hash table keyed
  * with SipHash and a secret seed (a remote sender cannot aim at one chain),
  * and on an LRU list that picks eviction candidates when the table is full.
+ *
+ * A source also carries what outlives one attempt, in the same bounded
+ * entry: its last counted knock (a retransmission of it is not a wrong
+ * knock), and its failed attempts and lockout.  A packet that ends some
+ * attempt (reset or timeout) is one failure, however many doors it ends,
+ * unless it is the right next knock of another door (takes it past its
+ * first knock, or completes it): doors that share ports end each other's
+ * attempts in normal use.  Failures are counted while each comes within
+ * Lockout_Time of the one before; a completed sequence does not clear
+ * them, or knowing one door's sequence would allow guessing another's
+ * without end.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -126,6 +137,30 @@ release(struct knock_table *t, struct knock_entry *e)
 	t->st.used--;
 }
 
+static int
+locked(const struct knock_entry *e, int64_t now_ms)
+{
+	return e->locked_until_ms != 0 && now_ms < e->locked_until_ms;
+}
+
+static int
+fails_fresh(const struct config *cfg, const struct knock_entry *e,
+    int64_t now_ms)
+{
+	return cfg->opt.lockout_after > 0 && e->fails > 0 &&
+	    now_ms - e->fail_ms <= (int64_t)cfg->opt.lockout_time * 1000;
+}
+
+/* A lockout that is over leaves nothing behind: a fresh start. */
+static void
+unlock_expired(struct knock_entry *e, int64_t now_ms)
+{
+	if (e->locked_until_ms != 0 && !locked(e, now_ms)) {
+		e->locked_until_ms = 0;
+		e->fails = 0;
+	}
+}
+
 int
 knock_live(const struct cfg_door *d, const struct knock_prog *p,
     int64_t now_ms)
@@ -148,30 +183,46 @@ best_stage(const struct knock_table *t, const struct config *cfg,
 	return best;
 }
 
+/* How much e is worth keeping; 0: nothing.  See KNOCK_EVICT_SCAN. */
+static unsigned
+worth(const struct knock_table *t, const struct config *cfg,
+    const struct knock_entry *e, int64_t now_ms)
+{
+	unsigned w;
+
+	if (locked(e, now_ms))
+		return CFG_MAX_SEQ + 1;
+	w = best_stage(t, cfg, e, now_ms);
+	if (w == 0 && fails_fresh(cfg, e, now_ms))
+		w = 1;
+	return w;
+}
+
 /* Make room in a full table: see KNOCK_EVICT_SCAN in knock.h. */
 static void
 evict_one(struct knock_table *t, const struct config *cfg, int64_t now_ms)
 {
 	struct knock_entry *e, *victim = NULL;
-	unsigned n, stage, victim_stage = ~0u;
+	unsigned n, w, victim_w = ~0u;
 	uint32_t i;
 
 	for (i = t->lru_tail, n = 0; i && n < KNOCK_EVICT_SCAN;
 	    i = e->lru_prev, n++) {
 		e = &t->ent[i - 1];
-		stage = best_stage(t, cfg, e, now_ms);
-		if (stage == 0) {
+		w = worth(t, cfg, e, now_ms);
+		if (w == 0) {
 			t->st.reclaimed++;
 			release(t, e);
 			return;
 		}
-		if (stage < victim_stage) {
+		if (w < victim_w) {
 			victim = e;
-			victim_stage = stage;
+			victim_w = w;
 		}
 	}
 	if (victim) {
 		t->st.evicted++;
+		t->st.evicted_locked += locked(victim, now_ms);
 		release(t, victim);
 	}
 }
@@ -192,6 +243,9 @@ insert(struct knock_table *t, const struct config *cfg,
 	e->src = *src;
 	e->used = 1;
 	e->last_ms = now_ms;
+	e->fail_ms = e->locked_until_ms = 0;
+	e->fails = 0;
+	memset(&e->last, 0, sizeof(e->last));
 	h = src_hash(t, src);
 	e->hnext = t->bucket[h];
 	t->bucket[h] = idx1(t, e);
@@ -238,6 +292,117 @@ event(struct knock_event *ev, unsigned *n, int type, unsigned door,
 	(*n)++;
 }
 
+/* Up to this many payload bytes tell two UDP knocks apart. */
+#define SIG_BYTES 64
+
+/* FNV-1a: no secret needed, a sender can only fool its own entry. */
+static uint32_t
+payload_hash(const uint8_t *b, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len && i < SIG_BYTES; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+/* What identifies a knock packet: a retransmission repeats all of it
+ * (but not always the TCP flags: a SYN is retried without ECN). */
+static void
+knock_sig(const struct pkt *p, struct knock_last *k)
+{
+	k->proto = p->proto;
+	k->sport = p->sport;
+	k->dport = p->dport;
+	if (p->proto == IPPROTO_TCP) {
+		k->sig = p->tcpseq;
+		k->len = 0;
+	} else {
+		k->sig = p->payload ? payload_hash(p->payload,
+		    p->payload_len) : 0;
+		k->len = (uint32_t)p->payload_len;
+	}
+}
+
+static int
+is_retransmission(const struct knock_entry *e, const struct pkt *p)
+{
+	struct knock_last k;
+
+	knock_sig(p, &k);
+	return e->last.proto == k.proto && e->last.sport == k.sport &&
+	    e->last.dport == k.dport && e->last.sig == k.sig &&
+	    e->last.len == k.len;
+}
+
+/* End door d's attempt: TIMEOUT when it was dead anyway, else RESET. */
+static void
+end_attempt(const struct config *cfg, struct knock_entry *e, unsigned d,
+    int64_t now_ms, struct knock_event *ev, unsigned *n)
+{
+	const struct cfg_door *door = &cfg->door[d];
+
+	event(ev, n, knock_live(door, &e->prog[d], now_ms) ? KEV_RESET :
+	    KEV_TIMEOUT, d, e->prog[d].stage, door->seq_len);
+	e->prog[d].stage = 0;
+}
+
+/* One more failed attempt, ended at door d (one per packet, however many
+ * doors it ended).  Enough of them lock the source out: returns 1 then. */
+static int
+fail(struct knock_table *t, const struct config *cfg, struct knock_entry *e,
+    unsigned d, int64_t now_ms, struct knock_event *ev, unsigned *n)
+{
+	if (cfg->opt.lockout_after == 0)
+		return 0;
+	if (!fails_fresh(cfg, e, now_ms))
+		e->fails = 0;
+	e->fails++;
+	e->fail_ms = now_ms;
+	if (e->fails < cfg->opt.lockout_after)
+		return 0;
+	e->locked_until_ms = now_ms + (int64_t)cfg->opt.lockout_time * 1000;
+	memset(e->prog, 0, t->ndoors * sizeof(*e->prog));
+	t->st.lockouts++;
+	event(ev, n, KEV_LOCKOUT, d, 0, 0);
+	return 1;
+}
+
+/* End the attempts of e that knock p breaks, and count the failure unless
+ * p is some door's right next knock.  Returns 1 if that locked e out. */
+static int
+break_attempts(struct knock_table *t, const struct config *cfg,
+    struct knock_entry *e, const struct pkt *p, int64_t now_ms,
+    struct knock_event *ev, unsigned *n)
+{
+	unsigned d, stage, failed = ~0u;
+	int right = 0;
+
+	for (d = 0; d < cfg->ndoors && d < t->ndoors; d++) {
+		const struct cfg_door *door = &cfg->door[d];
+
+		stage = e->prog[d].stage;
+		if (stage == 0 || !door_hears(door, p) ||
+		    (is_step(door, stage, p) &&
+		    knock_live(door, &e->prog[d], now_ms)))
+			continue;
+		end_attempt(cfg, e, d, now_ms, ev, n);
+		if (failed == ~0u)
+			failed = d;
+	}
+	for (d = 0; d < cfg->ndoors && d < t->ndoors; d++) {
+		const struct cfg_door *door = &cfg->door[d];
+
+		stage = e->prog[d].stage;
+		if (door_hears(door, p) && is_step(door, stage, p) &&
+		    (stage > 0 || door->seq_len == 1))
+			right = 1;
+	}
+	return failed != ~0u && !right &&
+	    fail(t, cfg, e, failed, now_ms, ev, n);
+}
+
 unsigned
 knock_feed(struct knock_table *t, const struct config *cfg,
     const struct pkt *p, int64_t now_ms, struct knock_event *ev)
@@ -246,27 +411,30 @@ knock_feed(struct knock_table *t, const struct config *cfg,
 	struct knock_prog *prog;
 	unsigned d, n = 0, stage, any = 0;
 
+	if (e != NULL) {
+		unlock_expired(e, now_ms);
+		if (locked(e, now_ms)) {
+			t->st.locked++;
+			return 0;
+		}
+		if (is_retransmission(e, p)) {
+			t->st.duplicates++;
+			return 0;
+		}
+		/* Locked out now: this knock advances nothing either. */
+		if (break_attempts(t, cfg, e, p, now_ms, ev, &n)) {
+			knock_sig(p, &e->last);
+			return n;
+		}
+	}
+	/* A port of a sequence out of turn counts as a first knock if it is
+	 * one. */
 	for (d = 0; d < cfg->ndoors && d < t->ndoors; d++) {
 		const struct cfg_door *door = &cfg->door[d];
 
-		if (!door_hears(door, p))
-			continue;
 		stage = e ? e->prog[d].stage : 0;
-		if (stage > 0 && !knock_live(door, &e->prog[d], now_ms)) {
-			event(ev, &n, KEV_TIMEOUT, d, stage, door->seq_len);
-			e->prog[d].stage = stage = 0;
-		}
-		if (!is_step(door, stage, p)) {
-			/* A port of this sequence out of turn: start over,
-			 * and let it count as a first knock if it is one. */
-			if (stage > 0) {
-				event(ev, &n, KEV_RESET, d, stage,
-				    door->seq_len);
-				e->prog[d].stage = stage = 0;
-			}
-			if (!is_step(door, 0, p))
-				continue;
-		}
+		if (!door_hears(door, p) || !is_step(door, stage, p))
+			continue;
 		if (e == NULL && (e = insert(t, cfg, &p->src, now_ms)) == NULL)
 			break;
 		prog = &e->prog[d];
@@ -284,15 +452,67 @@ knock_feed(struct knock_table *t, const struct config *cfg,
 	}
 	if (e == NULL)
 		return n;
+	if (n > 0)
+		knock_sig(p, &e->last);
 	if (any) {
 		e->last_ms = now_ms;
 		lru_unlink(t, e);
 		lru_push_front(t, e);
 	}
-	/* Nothing left in progress: free the slot at once. */
-	if (best_stage(t, cfg, e, now_ms) == 0)
+	/* Nothing worth keeping: free the slot at once. */
+	if (worth(t, cfg, e, now_ms) == 0)
 		release(t, e);
 	return n;
+}
+
+unsigned
+knock_observe(struct knock_table *t, const struct config *cfg,
+    const struct pkt *p, int64_t now_ms, struct knock_event *ev)
+{
+	struct knock_entry *e = find(t, &p->src);
+	unsigned d, n = 0, failed = ~0u;
+
+	if (e == NULL)
+		return 0;
+	unlock_expired(e, now_ms);
+	for (d = 0; d < cfg->ndoors && d < t->ndoors; d++) {
+		if (e->prog[d].stage == 0)
+			continue;
+		end_attempt(cfg, e, d, now_ms, ev, &n);
+		if (failed == ~0u)
+			failed = d;
+	}
+	if (failed != ~0u) {
+		t->st.scan_resets++;
+		(void)fail(t, cfg, e, failed, now_ms, ev, &n);
+	}
+	if (worth(t, cfg, e, now_ms) == 0)
+		release(t, e);
+	return n;
+}
+
+void
+knock_door_reset(struct knock_table *t, unsigned door)
+{
+	unsigned i;
+
+	if (door >= t->ndoors)
+		return;
+	for (i = 0; i < t->cap; i++)
+		t->ent[i].prog[door].stage = 0;
+}
+
+int
+knock_locked(const struct knock_table *t, const struct addr *src,
+    int64_t now_ms, int64_t *until_ms)
+{
+	const struct knock_entry *e = find(t, src);
+
+	if (e == NULL || !locked(e, now_ms))
+		return 0;
+	if (until_ms != NULL)
+		*until_ms = e->locked_until_ms;
+	return 1;
 }
 
 void

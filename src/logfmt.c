@@ -14,22 +14,28 @@ lf_init(struct lf *l, char *buf, size_t size)
 	l->buf = buf;
 	l->size = size;
 	l->len = 0;
+	l->cut = 0;
 	if (size)
 		buf[0] = '\0';
 }
 
-/* Append n bytes; once full, end the line with CUT_MARK. */
+/* Append n bytes, always leaving room for CUT_MARK; once a piece does not
+ * fit, end the line with the mark and take nothing more. */
 static void
 put(struct lf *l, const char *s, size_t n)
 {
 	size_t mark = sizeof(CUT_MARK);	/* with its NUL */
 
-	if (l->size < mark || l->len + n + mark > l->size) {
-		if (l->size >= mark && l->len + mark <= l->size &&
-		    strstr(l->buf, CUT_MARK) == NULL) {
-			memcpy(l->buf + l->len, CUT_MARK, mark);
-			l->len += mark - 1;
-		}
+	if (l->cut)
+		return;
+	if (l->size < mark) {
+		l->cut = 1;
+		return;
+	}
+	if (l->len + n + mark > l->size) {
+		memcpy(l->buf + l->len, CUT_MARK, mark);
+		l->len += mark - 1;
+		l->cut = 1;
 		return;
 	}
 	memcpy(l->buf + l->len, s, n);
@@ -49,13 +55,15 @@ needs_quotes(const char *v)
 	return 0;
 }
 
+/* " key=" in one piece, so a cut never splits it. */
 static void
 put_key(struct lf *l, const char *key)
 {
-	if (l->len)
-		put(l, " ", 1);
-	put(l, key, strlen(key));
-	put(l, "=", 1);
+	char k[64];
+	int n = snprintf(k, sizeof(k), "%s%s=", l->len ? " " : "", key);
+
+	put(l, k, n < 0 ? 0 : (size_t)n < sizeof(k) ? (size_t)n :
+	    sizeof(k) - 1);
 }
 
 void
@@ -125,7 +133,13 @@ logfmt_verdict(struct lf *l, const struct config *cfg,
     const struct verdict *v)
 {
 	lf_str(l, "event", "verdict");
+	if (cfg->opt.log_prefix[0] != '\0' && verdict_refused(v))
+		lf_str(l, "prefix", cfg->opt.log_prefix);
 	lf_str(l, "verdict", v->accept ? "accept" : "drop");
+	if (v->monitor) {
+		lf_str(l, "would", v->would_accept ? "accept" : "drop");
+		lf_str(l, "monitor", "yes");
+	}
 	if (v->reason != VR_MALFORMED) {
 		lf_addr(l, "src", &v->pkt.src);
 		lf_port(l, "dport", v->pkt.dport, v->pkt.proto);
@@ -133,6 +147,8 @@ logfmt_verdict(struct lf *l, const struct config *cfg,
 	if (v->door >= 0)
 		lf_str(l, "door", cfg->door[v->door].name);
 	lf_str(l, "reason", verdict_reason_name(v->reason));
+	if (v->locked)
+		lf_str(l, "locked", "yes");
 	if (v->reason == VR_MALFORMED)
 		lf_str(l, "error", pkt_status_name(v->status));
 }
@@ -142,6 +158,7 @@ static const char *const knock_events[] = {
 	[KEV_RESET] = "knock-reset",
 	[KEV_TIMEOUT] = "knock-timeout",
 	[KEV_COMPLETE] = "knock-complete",
+	[KEV_LOCKOUT] = "lockout",
 };
 
 void
@@ -150,12 +167,30 @@ logfmt_knock(struct lf *l, const struct config *cfg, const struct addr *src,
 {
 	char stage[16];
 
-	snprintf(stage, sizeof(stage), "%u/%u", ev->stage, ev->len);
-	lf_str(l, "event", ev->type <= KEV_COMPLETE ?
+	lf_str(l, "event", ev->type <= KEV_LOCKOUT ?
 	    knock_events[ev->type] : "knock-?");
 	lf_addr(l, "src", src);
-	lf_str(l, "door", cfg->door[ev->door].name);
+	lf_str(l, "door", ev->door < cfg->ndoors ? cfg->door[ev->door].name :
+	    "?");
+	if (ev->type == KEV_LOCKOUT) {
+		lf_u64(l, "failures", cfg->opt.lockout_after);
+		lf_u64(l, "expires_in", cfg->opt.lockout_time);
+		return;
+	}
+	snprintf(stage, sizeof(stage), "%u/%u", ev->stage, ev->len);
 	lf_str(l, "stage", stage);
+}
+
+void
+logfmt_close(struct lf *l, const struct config *cfg, const struct addr *src,
+    const struct verdict_close *c)
+{
+	lf_str(l, "event", "close");
+	lf_addr(l, "src", src);
+	lf_str(l, "door", c->door < cfg->ndoors ? cfg->door[c->door].name :
+	    "?");
+	lf_str(l, "by", c->by < cfg->ndoors ? cfg->door[c->by].name : "?");
+	lf_str(l, "revoked", c->revoked ? "yes" : "no");
 }
 
 void

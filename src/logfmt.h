@@ -18,6 +18,7 @@
 struct lf {
 	char *buf;
 	size_t size, len;
+	int cut;		/* full: the line ends in " ..." */
 };
 
 void lf_init(struct lf *l, char *buf, size_t size);
@@ -28,12 +29,18 @@ void lf_addr(struct lf *l, const char *key, const struct addr *a);
 /* key=22/tcp */
 void lf_port(struct lf *l, const char *key, uint16_t port, uint8_t proto);
 
-/* event=verdict verdict=accept|drop src= dport= [door=] reason= [error=] */
+/* event=verdict [prefix=] verdict=accept|drop [would=drop monitor=yes]
+ * src= dport= [door=] reason= [locked=yes] [error=]
+ * prefix (Log_Prefix) only on refused lines (verdict_refused()). */
 void logfmt_verdict(struct lf *l, const struct config *cfg,
     const struct verdict *v);
-/* event=knock|knock-reset|knock-timeout|knock-complete src= door= stage=N/M */
+/* event=knock|knock-reset|knock-timeout|knock-complete src= door= stage=N/M
+ * event=lockout src= door= failures=N expires_in=SECONDS */
 void logfmt_knock(struct lf *l, const struct config *cfg,
     const struct addr *src, const struct knock_event *ev);
+/* event=close src= door= by= revoked=yes|no */
+void logfmt_close(struct lf *l, const struct config *cfg,
+    const struct addr *src, const struct verdict_close *c);
 /* event=grant src= door= ports= expires_in=SECONDS */
 void logfmt_grant(struct lf *l, const struct config *cfg,
     const struct addr *src, unsigned door, int64_t expires_in_ms);

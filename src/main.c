@@ -1,5 +1,9 @@
 /* gatekeeperd: options, wiring of the modules, and the event loop that
- * sleeps until the next packet, signal or deadline (I/O). */
+ * sleeps until the next packet, signal, control request or deadline (I/O).
+ *
+ * The decisions live in the pure core (verdict, knock, grant); this file
+ * only moves bytes between the kernel, the core, the log, the control
+ * socket, the command runner and the state file. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -12,19 +16,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "conffile.h"
+#include "ctl.h"
 #include "log.h"
 #include "logfmt.h"
 #include "nft.h"
 #include "nftwatch.h"
+#include "otseq.h"
+#include "privdrop.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "rules.h"
+#include "state.h"
+#include "statefile.h"
 #include "verdict.h"
 
-#define GK_VERSION		"0.1.0"
 #define REPORT_EVERY_MS		10000	/* suppressed-line reports */
 #define REINSTALL_RETRY_MS	1000	/* after a failed reinstall */
+#define SAVE_DELAY_MS		1000	/* coalesce state file writes */
+#define SAVE_RETRY_MS		30000	/* after a failed write */
+#define CMD_MAX_RUNNING		8
+#define CMD_MAX_PENDING		256
 
 /* What one running configuration owns. */
 struct running {
@@ -32,7 +45,10 @@ struct running {
 	struct knock_table *knocks;
 	struct grant_table *grants;
 	struct gk_state *state;
+	unsigned otline[CFG_MAX_DOORS];	/* active one-time sequence line */
 };
+
+enum { PFD_PROTECTED, PFD_KNOCK, PFD_SIGNAL, PFD_NFT, PFD_FIXED };
 
 static struct {
 	const char *conf_path;
@@ -40,11 +56,15 @@ static struct {
 	struct running run;
 	struct siphash_key key;
 	struct ratelimit rl;
-	struct queue *q;
+	struct queue *knockq, *protq;
 	enum nft_backend backend;
+	struct ctl *ctl;
+	struct cmd_runner *cmd;
 	struct verdict v;
+	int64_t started_ms;
 	int64_t next_report_ms;
 	int64_t reinstall_ms;		/* retry a failed reinstall; 0: none */
+	int64_t save_ms;		/* write the state file; 0: clean */
 	int watchfd;
 	int stop;
 } D;
@@ -55,6 +75,15 @@ now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -69,32 +98,40 @@ usage(FILE *f)
 	    "  -V             print the version and exit\n");
 }
 
-/* Load path into a new config; on errors print them and return NULL. */
+static void
+emit(int prio, struct lf *l)
+{
+	log_line(prio, l->buf);
+}
+
+/* --- configuration ------------------------------------------------------ */
+
+/* Load path into a new config, or NULL with the errors in err. */
 static struct config *
-load(const char *path, int to_log)
+load(const char *path, struct cfg_errors *err)
 {
 	struct config *cfg = malloc(sizeof(*cfg));
-	struct cfg_errors *err = malloc(sizeof(*err));
-	unsigned i;
 
-	if (cfg == NULL || err == NULL) {
-		free(cfg);
-		free(err);
-		fprintf(stderr, "gatekeeperd: out of memory\n");
+	if (cfg == NULL) {
+		err->n = 1;
+		snprintf(err->msg[0], sizeof(err->msg[0]), "%s: %s", path,
+		    strerror(ENOMEM));
 		return NULL;
 	}
 	if (conffile_load(path, cfg, err) != 0) {
-		if (to_log)
-			for (i = 0; i < err->n && i < CFG_MAX_ERRORS; i++)
-				log_msg(LOG_ERR, "config-error", "%s",
-				    err->msg[i]);
-		else
-			conffile_print_errors(stderr, err);
 		free(cfg);
-		cfg = NULL;
+		return NULL;
 	}
-	free(err);
 	return cfg;
+}
+
+static void
+log_config_errors(const struct cfg_errors *err)
+{
+	unsigned i;
+
+	for (i = 0; i < err->n && i < CFG_MAX_ERRORS; i++)
+		log_msg(LOG_ERR, "config-error", "%s", err->msg[i]);
 }
 
 static int
@@ -111,6 +148,39 @@ print_rules(const struct config *cfg)
 	return 0;
 }
 
+/* The active line of door d's One_Time_Sequences file.  A door whose file
+ * is spent, broken or clashes with an opened port stays inactive. */
+static void
+load_one_time_door(struct running *r, unsigned d)
+{
+	struct cfg_door *door = &r->cfg->door[d];
+	char err[512];
+	int rc;
+
+	rc = otseq_load(door->one_time_file, door, &r->otline[d], err,
+	    sizeof(err));
+	if (rc == 0 && config_door_seq_conflict(r->cfg, d, err, sizeof(err))) {
+		door->seq_len = 0;
+		rc = -1;
+	}
+	if (rc == 1)
+		log_msg(LOG_WARNING, "one-time-spent", "door %s: %s",
+		    door->name, err);
+	else if (rc != 0)
+		log_msg(LOG_ERR, "one-time-error", "door %s: %s", door->name,
+		    err);
+}
+
+static void
+load_one_time(struct running *r)
+{
+	unsigned d;
+
+	for (d = 0; d < r->cfg->ndoors; d++)
+		if (r->cfg->door[d].one_time_file[0])
+			load_one_time_door(r, d);
+}
+
 static void
 running_free(struct running *r)
 {
@@ -121,12 +191,13 @@ running_free(struct running *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Tables sized by cfg; 0 or -1. */
+/* Tables sized by cfg; 0 or -1.  Takes cfg over. */
 static int
 running_new(struct running *r, struct config *cfg)
 {
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
+	load_one_time(r);
 	r->knocks = knock_new(cfg->opt.max_sources, cfg->ndoors, &D.key);
 	r->grants = grant_new(cfg->opt.max_sources, &D.key);
 	r->state = malloc(sizeof(*r->state));
@@ -138,8 +209,168 @@ running_new(struct running *r, struct config *cfg)
 	return 0;
 }
 
+static struct rl_rate
+log_rate(const struct config *cfg)
+{
+	return (struct rl_rate){ cfg->opt.log_rate_n,
+	    cfg->opt.log_rate_period, cfg->opt.log_burst };
+}
+
+/* --- the state file ----------------------------------------------------- */
+
 static void
-emit_knock_events(const struct verdict *v, int64_t now)
+state_dirty(void)
+{
+	if (D.save_ms == 0)
+		D.save_ms = now_ms() + SAVE_DELAY_MS;
+}
+
+static void
+state_save(void)
+{
+	const struct running *r = &D.run;
+	struct state_otseq ot[CFG_MAX_DOORS];
+	struct state_wstats ws;
+	int64_t mono = now_ms(), real = real_ms();
+	unsigned d, n_ot = 0;
+	char err[512], *buf;
+	size_t len;
+
+	for (d = 0; d < r->cfg->ndoors; d++)
+		if (r->cfg->door[d].one_time_file[0])
+			ot[n_ot++] = (struct state_otseq){ d, r->otline[d] };
+	len = state_format(NULL, 0, r->cfg, r->grants, ot, n_ot, mono, real,
+	    &ws);
+	if ((buf = malloc(len + 1)) == NULL) {
+		D.save_ms = mono + SAVE_RETRY_MS;
+		return;
+	}
+	state_format(buf, len + 1, r->cfg, r->grants, ot, n_ot, mono, real,
+	    &ws);
+	if (statefile_save(r->cfg->opt.state_file, buf, len, err,
+	    sizeof(err)) != 0) {
+		log_msg(LOG_WARNING, "state-save-failed", "%s", err);
+		D.save_ms = mono + SAVE_RETRY_MS;
+	} else
+		D.save_ms = 0;
+	if (ws.omitted)
+		log_msg(LOG_WARNING, "state-save-partial",
+		    "%u records left out of %s", ws.omitted,
+		    r->cfg->opt.state_file);
+	free(buf);
+}
+
+static void
+log_restore_drops(const struct state_report *rep)
+{
+	char line[LOGFMT_LINE_MAX];
+	struct lf l;
+	unsigned i;
+
+	for (i = 0; i < rep->ndrop; i++) {
+		const struct state_dropped *dr = &rep->drop[i];
+
+		lf_init(&l, line, sizeof(line));
+		lf_str(&l, "event", dr->is_grant ? "expire" : "one-time-drop");
+		if (dr->is_grant)
+			lf_addr(&l, "src", &dr->src);
+		lf_str(&l, "door", dr->door);
+		lf_str(&l, "reason", state_drop_reason(dr->why));
+		emit(LOG_NOTICE, &l);
+	}
+}
+
+/* A one-time position saved further on than the file says (a crash
+ * between the two writes): mark the lines in between used. */
+static void
+catch_up_one_time(const struct state_otseq *ot, unsigned n_ot)
+{
+	struct running *r = &D.run;
+	char err[512];
+	unsigned i, guard;
+
+	for (i = 0; i < n_ot; i++) {
+		struct cfg_door *door = &r->cfg->door[ot[i].door];
+
+		for (guard = 0; guard < 1024 && door->seq_len > 0 &&
+		    r->otline[ot[i].door] < ot[i].line; guard++) {
+			if (otseq_mark_used(door->one_time_file,
+			    r->otline[ot[i].door], err, sizeof(err)) != 0 ||
+			    otseq_load(door->one_time_file, door,
+			    &r->otline[ot[i].door], err, sizeof(err)) < 0)
+				break;
+		}
+		verdict_door_changed(r->state, ot[i].door);
+	}
+}
+
+/* Grants and one-time positions of the last run; a bad file is set aside
+ * and the daemon starts empty. */
+static void
+state_restore(void)
+{
+	const char *path = D.run.cfg->opt.state_file;
+	struct state_otseq ot[CFG_MAX_DOORS];
+	struct state_report rep;
+	char err[512], aside[CFG_PATH_MAX + 16], *buf = NULL;
+	size_t len = 0;
+	unsigned n_ot = 0;
+	int rc;
+
+	rc = statefile_load(path, &buf, &len, err, sizeof(err));
+	if (rc == -1) {
+		log_msg(LOG_WARNING, "state-unreadable", "%s; starting empty",
+		    err);
+		return;
+	}
+	if (rc == 0 && buf == NULL)
+		return;				/* first start */
+	if (rc == 0 && state_parse(buf, len, D.run.cfg, D.run.grants, ot,
+	    CFG_MAX_DOORS, &n_ot, now_ms(), real_ms(), &rep, err,
+	    sizeof(err)) == 0) {
+		free(buf);
+		log_msg(LOG_NOTICE, "state-restore", "%s: %u grants restored, "
+		    "%u expired, %u clamped, %u dropped, %u one-time positions",
+		    path, rep.restored, rep.expired, rep.clamped,
+		    rep.dropped + rep.ot_dropped, rep.ot_restored);
+		log_restore_drops(&rep);
+		catch_up_one_time(ot, n_ot);
+		return;
+	}
+	free(buf);
+	if (statefile_set_aside(path, aside, sizeof(aside)) != 0)
+		snprintf(aside, sizeof(aside), "(could not rename: %s)",
+		    strerror(errno));
+	log_msg(LOG_WARNING, "state-corrupt", "%s: %s; kept as %s, starting "
+	    "empty", path, rc == -2 ? "too large" : err, aside);
+}
+
+/* --- verdicts ----------------------------------------------------------- */
+
+static void
+log_grant(const struct addr *src, unsigned door, int64_t expires_in,
+    const struct grant *evicted, const char *by)
+{
+	char line[LOGFMT_LINE_MAX];
+	struct lf l;
+
+	lf_init(&l, line, sizeof(line));
+	logfmt_grant(&l, D.run.cfg, src, door, expires_in);
+	if (by)
+		lf_str(&l, "by", by);
+	emit(LOG_NOTICE, &l);
+	if (evicted) {
+		lf_init(&l, line, sizeof(line));
+		logfmt_expire(&l, D.run.cfg, evicted);
+		lf_str(&l, "reason", "table-full");
+		emit(LOG_WARNING, &l);
+	}
+}
+
+/* Knock stages are per packet and rate-limited; lockouts, grants and
+ * closes are rare and earned, and always logged. */
+static void
+emit_events(const struct verdict *v, int64_t now)
 {
 	const struct config *cfg = D.run.cfg;
 	char line[LOGFMT_LINE_MAX];
@@ -147,26 +378,63 @@ emit_knock_events(const struct verdict *v, int64_t now)
 	unsigned i;
 
 	for (i = 0; i < v->nev; i++) {
-		if (!rl_allow(&D.rl, &v->pkt.src, now))
+		int rare = v->ev[i].type == KEV_LOCKOUT ||
+		    v->ev[i].type == KEV_COMPLETE;
+
+		if (!rare && !rl_allow(&D.rl, &v->pkt.src, now))
 			continue;
 		lf_init(&l, line, sizeof(line));
 		logfmt_knock(&l, cfg, &v->pkt.src, &v->ev[i]);
-		log_line(LOG_INFO, line);
+		emit(rare ? LOG_NOTICE : LOG_INFO, &l);
 	}
-	/* Grants are rare and earned: never rate-limited. */
-	for (i = 0; i < v->ngrants; i++) {
-		const struct verdict_grant *g = &v->grant[i];
-
+	for (i = 0; i < v->ngrants; i++)
+		log_grant(&v->pkt.src, v->grant[i].door,
+		    v->grant[i].expires_ms - now,
+		    v->grant[i].evicted_one ? &v->grant[i].evicted : NULL,
+		    NULL);
+	for (i = 0; i < v->ncloses; i++) {
 		lf_init(&l, line, sizeof(line));
-		logfmt_grant(&l, cfg, &v->pkt.src, g->door,
-		    g->expires_ms - now);
-		log_line(LOG_NOTICE, line);
-		if (g->evicted_one) {
-			lf_init(&l, line, sizeof(line));
-			logfmt_expire(&l, cfg, &g->evicted);
-			lf_str(&l, "reason", "table-full");
-			log_line(LOG_WARNING, line);
-		}
+		logfmt_close(&l, cfg, &v->pkt.src, &v->close[i]);
+		emit(LOG_NOTICE, &l);
+	}
+	if (v->ngrants || v->ncloses)
+		state_dirty();
+}
+
+/* The door's one-time sequence was used: mark it, load the next, and
+ * put the new knock ports into the ruleset. */
+static void
+advance_one_time(unsigned d)
+{
+	struct running *r = &D.run;
+	struct cfg_door *door = &r->cfg->door[d];
+	char err[512];
+
+	if (otseq_mark_used(door->one_time_file, r->otline[d], err,
+	    sizeof(err)) != 0)
+		log_msg(LOG_ERR, "one-time-error", "door %s: %s", door->name,
+		    err);
+	load_one_time_door(r, d);
+	verdict_door_changed(r->state, d);
+	if (!r->cfg->opt.ruleset_external &&
+	    nft_install(r->cfg, D.backend, err, sizeof(err)) != 0)
+		log_msg(LOG_ERR, "error", "%s", err);
+	state_dirty();
+}
+
+static void
+run_completed(const struct verdict *v, int64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < v->ndone; i++) {
+		const struct verdict_done *dn = &v->done[i];
+
+		if (dn->command && !dn->monitor)
+			cmd_start(D.cmd, &D.run.cfg->door[dn->door],
+			    &v->pkt.src, now);
+		if (dn->one_time)
+			advance_one_time(dn->door);
 	}
 }
 
@@ -181,13 +449,16 @@ on_packet(void *arg, const uint8_t *pkt, size_t len)
 
 	(void)arg;
 	verdict_decide(D.run.state, pkt, len, now, v);
-	emit_knock_events(v, now);
-	if (rl_allow(&D.rl, v->reason == VR_MALFORMED ? &nowhere :
+	emit_events(v, now);
+	if (!(verdict_refused(v) && !D.run.cfg->opt.log_refused) &&
+	    rl_allow(&D.rl, v->reason == VR_MALFORMED ? &nowhere :
 	    &v->pkt.src, now)) {
 		lf_init(&l, line, sizeof(line));
 		logfmt_verdict(&l, D.run.cfg, v);
-		log_line(LOG_INFO, line);
+		emit(LOG_INFO, &l);
 	}
+	if (v->ndone)
+		run_completed(v, now);
 	return v->accept;
 }
 
@@ -204,8 +475,10 @@ expire_grants(int64_t now)
 		for (i = 0; i < n; i++) {
 			lf_init(&l, line, sizeof(line));
 			logfmt_expire(&l, D.run.cfg, &out[i]);
-			log_line(LOG_NOTICE, line);
+			emit(LOG_NOTICE, &l);
 		}
+		if (n)
+			state_dirty();
 	} while (n == 64);
 }
 
@@ -224,8 +497,10 @@ report_suppressed(int64_t now)
 	lf_init(&l, line, sizeof(line));
 	lf_str(&l, "event", "log-suppressed");
 	lf_u64(&l, "lines", n);
-	log_line(LOG_WARNING, line);
+	emit(LOG_WARNING, &l);
 }
+
+/* --- reload ------------------------------------------------------------- */
 
 /* Copy grants of doors that still exist (by name) into next. */
 static void
@@ -250,53 +525,174 @@ carry_grants(const struct running *old, struct running *next, int64_t now)
 		lf_init(&l, line, sizeof(line));
 		logfmt_expire(&l, old->cfg, g);
 		lf_str(&l, "reason", "door-removed");
-		log_line(LOG_NOTICE, line);
+		emit(LOG_NOTICE, &l);
 	}
 }
 
-/* Re-read the configuration; any failure keeps everything as it was. */
-static void
-reload(void)
+static int
+queue_changed(const struct config *a, const struct config *b)
 {
-	struct running next;
-	struct queue *nq = NULL;
-	struct config *cfg;
-	char err[512];
+	return a->opt.queue != b->opt.queue ||
+	    a->opt.protected_queue != b->opt.protected_queue;
+}
 
+/* Re-read the configuration; any failure keeps everything as it was.
+ * 0, or -1 with a reason in err and the file's errors in errs. */
+static int
+reload(struct cfg_errors *errs, char *err, size_t errlen)
+{
+	struct queue *kq = NULL, *pq = NULL;
+	struct running next;
+	struct config *cfg;
+
+	errs->n = 0;
 	log_msg(LOG_NOTICE, "reload", "reading %s", D.conf_path);
-	if ((cfg = load(D.conf_path, 1)) == NULL) {
-		log_msg(LOG_ERR, "reload-failed",
-		    "configuration has errors; keeping the running one");
-		return;
+	if ((cfg = load(D.conf_path, errs)) == NULL) {
+		log_config_errors(errs);
+		snprintf(err, errlen, "%u error%s in %s; running configuration "
+		    "kept", errs->n, errs->n == 1 ? "" : "s", D.conf_path);
+		goto fail;
 	}
 	if (running_new(&next, cfg) != 0) {
-		free(cfg);
-		log_msg(LOG_ERR, "reload-failed", "out of memory");
-		return;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
 	}
-	if (cfg->opt.queue != D.run.cfg->opt.queue &&
-	    queue_open(&nq, cfg->opt.queue, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "reload-failed", "%s", err);
+	if (queue_changed(cfg, D.run.cfg) &&
+	    (queue_open(&kq, cfg->opt.queue, err, errlen) != 0 ||
+	    queue_open(&pq, cfg->opt.protected_queue, err, errlen) != 0)) {
+		queue_close(kq);
 		running_free(&next);
-		return;
+		goto fail;
 	}
-	if (nft_install(cfg, D.backend, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "reload-failed", "%s", err);
-		queue_close(nq);
+	if (!cfg->opt.ruleset_external &&
+	    nft_install(cfg, D.backend, err, errlen) != 0) {
+		queue_close(kq);
+		queue_close(pq);
 		running_free(&next);
-		return;
+		goto fail;
 	}
 	carry_grants(&D.run, &next, now_ms());
 	next.state->st = D.run.state->st;	/* counters run on */
 	running_free(&D.run);
 	D.run = next;
-	if (nq) {
-		queue_close(D.q);
-		D.q = nq;
+	if (kq) {
+		queue_close(D.knockq);
+		queue_close(D.protq);
+		D.knockq = kq;
+		D.protq = pq;
 	}
-	log_msg(LOG_NOTICE, "reloaded", "%u doors, queue %u", cfg->ndoors,
-	    cfg->opt.queue);
+	rl_set_rate(&D.rl, log_rate(cfg));
+	state_dirty();
+	log_msg(LOG_NOTICE, "reloaded", "%u doors, queues %u and %u",
+	    cfg->ndoors, cfg->opt.queue, cfg->opt.protected_queue);
+	return 0;
+fail:
+	log_msg(LOG_ERR, "reload-failed", "%s", err);
+	return -1;
 }
+
+/* --- control socket ----------------------------------------------------- */
+
+static void
+fill_queue(struct ctl_queue *q, unsigned num, const char *role)
+{
+	struct queue_kstats ks = { 0 };
+
+	queue_kstats(num, &ks);
+	q->num = num;
+	q->role = role;
+	q->kernel_found = ks.found;
+	q->waiting = ks.queue_total;
+	q->queue_dropped = ks.queue_dropped;
+	q->user_dropped = ks.user_dropped;
+}
+
+static void
+ctl_snapshot(void *ctx, struct ctl_view *out)
+{
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	out->cfg = D.run.cfg;
+	out->grants = D.run.grants;
+	out->knocks = D.run.knocks;
+	out->stats = &D.run.state->st;
+	out->st.version = GK_VERSION;
+	out->st.backend = D.run.cfg->opt.ruleset_external ? "external" :
+	    nft_backend_name(D.backend);
+	out->st.config_path = D.conf_path;
+	out->st.started_ms = D.started_ms;
+	out->st.log_suppressed = D.rl.suppressed_total;
+	out->st.nqueues = 2;
+	fill_queue(&out->st.queue[0], D.run.cfg->opt.queue, "knock");
+	fill_queue(&out->st.queue[1], D.run.cfg->opt.protected_queue,
+	    "protected");
+}
+
+static int
+ctl_grant(void *ctx, const struct addr *a, unsigned door, unsigned seconds,
+    char *err, size_t errlen)
+{
+	int64_t now = now_ms();
+	struct grant ev;
+	int pushed;
+
+	(void)ctx;
+	(void)err;
+	(void)errlen;
+	pushed = grant_add(D.run.grants, a, door, now + seconds * 1000LL, &ev);
+	log_grant(a, door, seconds * 1000LL, pushed ? &ev : NULL, "ctl");
+	state_dirty();
+	return 0;
+}
+
+static unsigned
+ctl_revoke(void *ctx, const struct addr *a, int door)
+{
+	char line[LOGFMT_LINE_MAX];
+	unsigned n;
+	struct lf l;
+
+	(void)ctx;
+	n = grant_revoke(D.run.grants, a, door);
+	lf_init(&l, line, sizeof(line));
+	lf_str(&l, "event", "revoke");
+	lf_addr(&l, "src", a);
+	lf_str(&l, "door", door < 0 ? "*" : D.run.cfg->door[door].name);
+	lf_u64(&l, "removed", n);
+	lf_str(&l, "by", "ctl");
+	emit(LOG_NOTICE, &l);
+	if (n)
+		state_dirty();
+	return n;
+}
+
+static int
+ctl_reload(void *ctx, struct cfg_errors *errs, char *err, size_t errlen)
+{
+	(void)ctx;
+	return reload(errs, err, errlen);
+}
+
+static void
+ctl_log(void *ctx, int prio, const char *line)
+{
+	(void)ctx;
+	if (prio != LOG_DEBUG)
+		log_line(prio, line);
+}
+
+static const struct ctl_ops ctl_ops = {
+	ctl_snapshot, ctl_grant, ctl_revoke, ctl_reload, ctl_log,
+};
+
+static void
+cmd_log(void *ctx, int prio, const char *line)
+{
+	(void)ctx;
+	log_line(prio, line);
+}
+
+/* --- ruleset upkeep ------------------------------------------------------ */
 
 /* Put our table back after somebody else removed it or parts of it. */
 static void
@@ -332,6 +728,8 @@ on_nft_event(void)
 	}
 }
 
+/* --- the event loop ----------------------------------------------------- */
+
 static int
 signal_fd(void)
 {
@@ -342,6 +740,7 @@ signal_fd(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -352,15 +751,20 @@ static void
 on_signal(int fd)
 {
 	struct signalfd_siginfo si;
+	struct cfg_errors errs;
+	char err[512];
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_reopen();
-			reload();
+			reload(&errs, err, sizeof(err));
 			break;
 		case SIGUSR1:
 			log_reopen();
+			break;
+		case SIGCHLD:
+			cmd_on_sigchld(D.cmd, now_ms());
 			break;
 		default:
 			D.stop = (int)si.ssi_signo;
@@ -368,77 +772,93 @@ on_signal(int fd)
 	}
 }
 
+static int64_t
+earliest(int64_t a, int64_t b)
+{
+	return b > 0 && b < a ? b : a;
+}
+
 static int
 poll_timeout(int64_t now)
 {
 	int64_t next = grant_next_deadline(D.run.grants);
 
-	if (D.next_report_ms < next)
-		next = D.next_report_ms;
-	if (D.reinstall_ms && D.reinstall_ms < next)
-		next = D.reinstall_ms;
+	next = earliest(next, D.next_report_ms);
+	next = earliest(next, D.reinstall_ms);
+	next = earliest(next, D.save_ms);
+	next = earliest(next, ctl_next_deadline(D.ctl));
+	next = earliest(next, cmd_next_deadline(D.cmd));
 	if (next <= now)
 		return 0;
 	return next - now > 60000 ? 60000 : (int)(next - now);
 }
 
 static void
-log_stop(void)
+due_work(int64_t now)
 {
-	const struct verdict_stats *st = &D.run.state->st;
-	struct queue_kstats ks = { 0 };
-	char line[LOGFMT_LINE_MAX];
-	struct lf l;
+	expire_grants(now);
+	report_suppressed(now);
+	if (D.reinstall_ms && now >= D.reinstall_ms)
+		reinstall("was missing");
+	if (D.save_ms && now >= D.save_ms)
+		state_save();
+	cmd_tick(D.cmd, now);
+}
 
-	queue_kstats(D.run.cfg->opt.queue, &ks);
-	lf_init(&l, line, sizeof(line));
-	lf_str(&l, "event", "stop");
-	lf_u64(&l, "packets", st->packets);
-	lf_u64(&l, "accepted", st->accepted);
-	lf_u64(&l, "dropped", st->dropped);
-	lf_u64(&l, "grants", st->grants);
-	lf_u64(&l, "knock_evictions", D.run.knocks->st.evicted);
-	lf_u64(&l, "kernel_queue_dropped", ks.queue_dropped);
-	lf_u64(&l, "kernel_user_dropped", ks.user_dropped);
-	log_line(LOG_NOTICE, line);
+/* Answer a queue; a socket error is fatal (verdicts would stop). */
+static int
+serve(struct queue *q)
+{
+	char err[256];
+
+	if (queue_process(q, on_packet, NULL, err, sizeof(err)) >= 0)
+		return 0;
+	log_msg(LOG_ERR, "error", "%s", err);
+	return -1;
 }
 
 static int
 event_loop(int sigfd)
 {
-	struct pollfd pfd[3];
-	char err[256];
-	int64_t now;
+	unsigned nfix = PFD_FIXED, nctl, ncmd, max = PFD_FIXED + CTL_POLLFDS +
+	    cmd_pollfds_max(D.cmd);
+	struct pollfd *pfd = calloc(max, sizeof(*pfd));
+	int rc = 0;
 
-	pfd[0].fd = queue_fd(D.q);
-	pfd[1].fd = sigfd;
-	pfd[2].fd = D.watchfd;
-	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
-	while (!D.stop) {
-		now = now_ms();
-		expire_grants(now);
-		report_suppressed(now);
-		if (D.reinstall_ms && now >= D.reinstall_ms)
-			reinstall("was missing");
-		if (poll(pfd, 3, poll_timeout(now)) < 0) {
+	if (pfd == NULL)
+		return -1;
+	while (!D.stop && rc == 0) {
+		due_work(now_ms());
+		pfd[PFD_PROTECTED] = (struct pollfd){ queue_fd(D.protq), POLLIN, 0 };
+		pfd[PFD_KNOCK] = (struct pollfd){ queue_fd(D.knockq), POLLIN, 0 };
+		pfd[PFD_SIGNAL] = (struct pollfd){ sigfd, POLLIN, 0 };
+		pfd[PFD_NFT] = (struct pollfd){ D.watchfd, POLLIN, 0 };
+		nctl = ctl_pollfds(D.ctl, pfd + nfix, CTL_POLLFDS);
+		ncmd = cmd_pollfds(D.cmd, pfd + nfix + nctl, max - nfix - nctl);
+		if (poll(pfd, nfix + nctl + ncmd, poll_timeout(now_ms())) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_ERR, "error", "poll: %s", strerror(errno));
-			return -1;
+			rc = -1;
+			break;
 		}
-		if (pfd[1].revents & POLLIN)
+		/* Granted users first: a knock flood must not starve them. */
+		if (pfd[PFD_PROTECTED].revents & POLLIN)
+			rc = serve(D.protq);
+		if (rc == 0 && (pfd[PFD_KNOCK].revents & POLLIN))
+			rc = serve(D.knockq);
+		if (pfd[PFD_SIGNAL].revents & POLLIN)
 			on_signal(sigfd);
-		if (pfd[2].revents & POLLIN)
+		if (pfd[PFD_NFT].revents & POLLIN)
 			on_nft_event();
-		if ((pfd[0].revents & POLLIN) &&
-		    queue_process(D.q, on_packet, NULL, err, sizeof(err)) < 0) {
-			log_msg(LOG_ERR, "error", "%s", err);
-			return -1;
-		}
-		pfd[0].fd = queue_fd(D.q);	/* a reload may rebind */
+		cmd_on_poll(D.cmd, pfd + nfix + nctl, ncmd, now_ms());
+		ctl_process(D.ctl, pfd + nfix, nctl, now_ms());
 	}
-	return 0;
+	free(pfd);
+	return rc;
 }
+
+/* --- start and stop ----------------------------------------------------- */
 
 static void
 write_pid(const char *path)
@@ -456,6 +876,74 @@ write_pid(const char *path)
 	fclose(f);
 }
 
+static void
+log_stop(void)
+{
+	const struct verdict_stats *st = &D.run.state->st;
+	struct queue_kstats kk = { 0 }, kp = { 0 };
+	char line[LOGFMT_LINE_MAX];
+	struct lf l;
+
+	queue_kstats(D.run.cfg->opt.queue, &kk);
+	queue_kstats(D.run.cfg->opt.protected_queue, &kp);
+	lf_init(&l, line, sizeof(line));
+	lf_str(&l, "event", "stop");
+	lf_u64(&l, "packets", st->packets);
+	lf_u64(&l, "accepted", st->accepted);
+	lf_u64(&l, "dropped", st->dropped);
+	lf_u64(&l, "grants", st->grants);
+	lf_u64(&l, "knock_evictions", D.run.knocks->st.evicted);
+	lf_u64(&l, "kernel_queue_dropped", kk.queue_dropped + kp.queue_dropped);
+	lf_u64(&l, "kernel_user_dropped", kk.user_dropped + kp.user_dropped);
+	emit(LOG_NOTICE, &l);
+}
+
+/* Everything that needs root, in the order that keeps the gate closed:
+ * listen before the rules send us packets. */
+static void
+setup(struct config *cfg)
+{
+	char err[512];
+
+	if (nft_probe(&D.backend, err, sizeof(err)) != 0)
+		log_fatal("%s", err);
+	if (queue_open(&D.protq, cfg->opt.protected_queue, err,
+	    sizeof(err)) != 0 ||
+	    queue_open(&D.knockq, cfg->opt.queue, err, sizeof(err)) != 0)
+		log_fatal("%s", err);
+	if (ctl_open(&D.ctl, cfg->opt.control_socket, cfg->opt.control_group,
+	    &ctl_ops, NULL, err, sizeof(err)) != 0)
+		log_fatal("%s", err);
+	if (cfg->opt.ruleset_external) {
+		if (nft_present(err, sizeof(err)) != 1)
+			log_msg(LOG_WARNING, "warning", "Ruleset = external, "
+			    "but table inet %s is not loaded: nothing is "
+			    "queued yet (see rules/gatekeeper.nft)", NFT_TABLE);
+		D.watchfd = -1;
+		return;
+	}
+	if (nft_install(cfg, D.backend, err, sizeof(err)) != 0)
+		log_fatal("%s", err);
+	if ((D.watchfd = nftwatch_open(err, sizeof(err))) < 0)
+		log_fatal("%s", err);
+}
+
+static void
+teardown(void)
+{
+	char err[512];
+
+	if (!D.run.cfg->opt.ruleset_external &&
+	    nft_remove(err, sizeof(err)) != 0)
+		log_msg(LOG_ERR, "error", "%s", err);
+	queue_close(D.knockq);
+	queue_close(D.protq);
+	nftwatch_close(D.watchfd);
+	ctl_close(D.ctl);
+	cmd_shutdown(D.cmd, now_ms());
+	cmd_free(D.cmd);
+}
+
 static int
 run_daemon(struct config *cfg)
 {
@@ -468,33 +956,32 @@ run_daemon(struct config *cfg)
 	}
 	if (getrandom(&D.key, sizeof(D.key), 0) != (ssize_t)sizeof(D.key))
 		log_fatal("getrandom: %s", strerror(errno));
-	rl_init(&D.rl, &D.key);
+	rl_init(&D.rl, &D.key, log_rate(cfg));
 	if (running_new(&D.run, cfg) != 0)
 		log_fatal("out of memory for %u sources", cfg->opt.max_sources);
+	D.started_ms = now_ms();
+	state_restore();
 	if ((sigfd = signal_fd()) < 0)
 		log_fatal("signalfd: %s", strerror(errno));
-	if (nft_probe(&D.backend, err, sizeof(err)) != 0)
+	setup(cfg);
+	if (privdrop(cfg->opt.user, err, sizeof(err)) != 0)
 		log_fatal("%s", err);
-	/* Listen before the rules send us packets. */
-	if (queue_open(&D.q, cfg->opt.queue, err, sizeof(err)) != 0)
-		log_fatal("%s", err);
-	if (nft_install(cfg, D.backend, err, sizeof(err)) != 0)
-		log_fatal("%s", err);
-	if ((D.watchfd = nftwatch_open(err, sizeof(err))) < 0)
+	if ((D.cmd = cmd_new(CMD_MAX_RUNNING, CMD_MAX_PENDING,
+	    cfg->opt.command_user, cmd_log, NULL, err, sizeof(err))) == NULL)
 		log_fatal("%s", err);
 	if (!D.foreground && daemon(0, 0) != 0)
 		log_fatal("daemon: %s", strerror(errno));
 	write_pid(cfg->opt.pid_file);
-	log_msg(LOG_NOTICE, "start", "gatekeeperd " GK_VERSION
-	    ", %u doors, queue %u, backend %s", cfg->ndoors, cfg->opt.queue,
+	log_msg(LOG_NOTICE, "start", "gatekeeperd " GK_VERSION ", %u doors, "
+	    "queues %u (knock) and %u (protected), backend %s%s",
+	    cfg->ndoors, cfg->opt.queue, cfg->opt.protected_queue,
+	    cfg->opt.ruleset_external ? "external ruleset, " : "",
 	    nft_backend_name(D.backend));
 	rc = event_loop(sigfd);
 	log_stop();
-	if (nft_remove(err, sizeof(err)) != 0)
-		log_msg(LOG_ERR, "error", "%s", err);
-	queue_close(D.q);
-	nftwatch_close(D.watchfd);
-	if (cfg->opt.pid_file[0])
+	teardown();
+	state_save();
+	if (D.run.cfg->opt.pid_file[0])
 		unlink(D.run.cfg->opt.pid_file);
 	running_free(&D.run);
 	close(sigfd);
@@ -512,10 +999,12 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct cfg_errors errs;
 	int c, check = 0, rules = 0;
 	struct config *cfg;
 
 	D.conf_path = CFG_DEF_CONFIG;
+	D.watchfd = -1;
 	while ((c = getopt_long(argc, argv, "c:fhnV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': D.conf_path = optarg; break;
@@ -531,8 +1020,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if ((cfg = load(D.conf_path, 0)) == NULL)
+	if ((cfg = load(D.conf_path, &errs)) == NULL) {
+		conffile_print_errors(stderr, &errs);
 		return 1;
+	}
 	if (check) {
 		conffile_print_summary(stdout, D.conf_path, cfg);
 		free(cfg);

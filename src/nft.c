@@ -48,7 +48,7 @@
  * sets with their element chunks, and every rule. */
 #define NFT_ELEM_MSGS	((RULES_MAX_PORTS + NFT_ELEMS_MSG - 1) / NFT_ELEMS_MSG)
 #define NFT_MAX_MSGS	(3 + RULES_NSETS * (1 + NFT_ELEM_MSGS) + \
-			 2 + CFG_MAX_ALLOW + RULES_NSETS)
+			 2 + CFG_MAX_ALLOW + RULES_NSETS + RULES_NOBSERVE)
 
 /* One transaction being built, and what each message was for. */
 struct tx {
@@ -399,17 +399,19 @@ e_verdict(int verdict)
 	return e;
 }
 
-/* nft's own queue statement (nft_queue): one queue, no bypass, no
- * fanout, so packets are dropped while nobody listens. */
+/* nft's own queue statement (nft_queue): one queue, no fanout.  Without
+ * bypass (every gating rule), packets are dropped while nobody listens;
+ * only Scan_Guard's observation rules bypass. */
 static struct nftnl_expr *
-e_queue_native(uint16_t num)
+e_queue_native(uint16_t num, int bypass)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("queue");
 
 	if (e != NULL) {
 		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, num);
 		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
-		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, 0);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
+		    bypass ? NFT_QUEUE_FLAG_BYPASS : 0);
 	}
 	return e;
 }
@@ -418,7 +420,7 @@ e_queue_native(uint16_t num)
  * nft_compat wants the info padded to XT_ALIGN; libnftnl takes
  * ownership of the heap copy and frees it with the expression. */
 static struct nftnl_expr *
-e_queue_compat(uint16_t num)
+e_queue_compat(uint16_t num, int bypass)
 {
 	struct xt_NFQ_info_v3 *info;
 	struct nftnl_expr *e;
@@ -428,7 +430,7 @@ e_queue_compat(uint16_t num)
 		return NULL;
 	info->queuenum = num;
 	info->queues_total = 1;
-	info->flags = 0;
+	info->flags = bypass ? NFQ_FLAG_BYPASS : 0;
 	e = nftnl_expr_alloc("target");
 	if (e == NULL || nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME,
 	    "NFQUEUE") < 0) {
@@ -443,10 +445,10 @@ e_queue_compat(uint16_t num)
 }
 
 static struct nftnl_expr *
-e_queue(enum nft_backend be, uint16_t num)
+e_queue(enum nft_backend be, uint16_t num, int bypass)
 {
-	return be == NFT_BACKEND_NATIVE ? e_queue_native(num) :
-	    e_queue_compat(num);
+	return be == NFT_BACKEND_NATIVE ? e_queue_native(num, bypass) :
+	    e_queue_compat(num, bypass);
 }
 
 /* Append e to r; nonzero when e could not be built. */
@@ -511,14 +513,18 @@ match_saddr(struct nftnl_rule *r, const struct cidr *c)
 	return put(r, e_cmp(NFT_CMP_EQ, net, len));
 }
 
+static int
+match_l4proto(struct nftnl_rule *r, uint8_t proto)
+{
+	return put(r, e_meta(NFT_META_L4PROTO)) ||
+	    put(r, e_cmp(NFT_CMP_EQ, &proto, sizeof(proto)));
+}
+
 /* meta l4proto P, P dport @set (bytes 2-3 in TCP and UDP alike) */
 static int
 match_dport_set(struct nftnl_rule *r, enum rules_set s)
 {
-	uint8_t proto = rules_set_proto(s);
-
-	return put(r, e_meta(NFT_META_L4PROTO)) ||
-	    put(r, e_cmp(NFT_CMP_EQ, &proto, sizeof(proto))) ||
+	return match_l4proto(r, rules_set_proto(s)) ||
 	    put(r, e_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2)) ||
 	    put(r, e_lookup(rules_set_name(s), (uint32_t)s + 1));
 }
@@ -756,11 +762,12 @@ rule_allow(struct tx *tx, const struct cidr *c, unsigned i)
 	    put(r, e_verdict(NF_ACCEPT)), what);
 }
 
-/* Queue what reaches set s: any knock packet (the daemon checks
- * TCPFlags), a SYN or a new UDP flow to a protected port. */
+/* What reaches set s: public ports are accepted; knock packets (any
+ * flags: the daemon checks TCPFlags) go to Queue; a SYN or a new UDP flow
+ * to a protected port goes to Protected_Queue. */
 static void
-rule_queue(struct tx *tx, enum rules_set s, enum nft_backend be,
-    uint16_t queue)
+rule_set(struct tx *tx, const struct config *cfg, enum rules_set s,
+    enum nft_backend be)
 {
 	struct nftnl_rule *r = rule_new(NFT_TABLE);
 	char what[NFT_WHAT_MAX];
@@ -770,10 +777,29 @@ rule_queue(struct tx *tx, enum rules_set s, enum nft_backend be,
 		fail = match_syn(r);
 	else if (!fail && s == RULES_OPEN_UDP)
 		fail = match_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW));
-	if (!fail)
-		fail = put(r, e_queue(be, queue));
-	snprintf(what, sizeof(what), "queue %s", rules_set_name(s));
+	if (!fail && rules_set_kind(s) == RULES_PUBLIC)
+		fail = put(r, e_verdict(NF_ACCEPT));
+	else if (!fail)
+		fail = put(r, e_queue(be, (uint16_t)rules_set_queue(cfg, s), 0));
+	snprintf(what, sizeof(what), "%s", rules_set_name(s));
 	tx_rule(tx, r, fail, what);
+}
+
+/* Scan_Guard: any other new TCP connection or UDP flow, not on loopback,
+ * to the knock queue with bypass (see rules.h). */
+static void
+rule_observe(struct tx *tx, const struct config *cfg, int udp,
+    enum nft_backend be)
+{
+	struct nftnl_rule *r = rule_new(NFT_TABLE);
+	int fail = r == NULL ||
+	    match_iifname_not(r, RULES_IF_LOOPBACK) ||
+	    match_l4proto(r, udp ? IPPROTO_UDP : IPPROTO_TCP) ||
+	    (udp ? match_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW)) :
+	    match_syn(r)) ||
+	    put(r, e_queue(be, (uint16_t)cfg->opt.queue, 1));
+
+	tx_rule(tx, r, fail, udp ? "observe udp" : "observe tcp");
 }
 
 static void
@@ -796,8 +822,11 @@ tx_ruleset(struct tx *tx, const struct config *cfg, enum nft_backend be)
 		rule_allow(tx, &cfg->opt.allow[i], i);
 	for (int s = 0; s < RULES_NSETS; s++)
 		if (n[s] > 0)
-			rule_queue(tx, (enum rules_set)s, be,
-			    (uint16_t)cfg->opt.queue);
+			rule_set(tx, cfg, (enum rules_set)s, be);
+	if (cfg->opt.scan_guard) {
+		rule_observe(tx, cfg, 0, be);
+		rule_observe(tx, cfg, 1, be);
+	}
 }
 
 /* --- who owns table inet gatekeeper? ------------------------------------ */
@@ -897,7 +926,7 @@ probe_one(enum nft_backend be, char *err, size_t errlen)
 	tx_add_table(tx, NFT_PROBE_TABLE);
 	tx_chain(tx, NFT_PROBE_TABLE);
 	r = rule_new(NFT_PROBE_TABLE);
-	tx_rule(tx, r, r == NULL || put(r, e_queue(be, 0)),
+	tx_rule(tx, r, r == NULL || put(r, e_queue(be, 0, 0)),
 	    nft_backend_name(be));
 	ret = tx_run(tx, 0, err, errlen);
 	tx_close(tx);
@@ -941,11 +970,6 @@ nft_install(const struct config *cfg, enum nft_backend be, char *err,
 	struct owner own;
 	int ret = -1;
 
-	if (cfg->opt.queue > UINT16_MAX) {
-		seterr(err, errlen, "nft: queue number %u out of range "
-		    "(0..65535)", cfg->opt.queue);
-		return -1;
-	}
 	if ((tx = tx_open(err, errlen)) == NULL)
 		return -1;
 	if (get_table(tx, &own, err, errlen) < 0)

@@ -1,34 +1,57 @@
-/* ratelimit: token buckets that bound per-packet log lines (pure). */
+/* ratelimit: token buckets that bound per-packet log lines (pure).
+ * Each millisecond adds n tokens, a line costs period_s * 1000, a bucket
+ * holds at most burst lines: exact for any "n per period" in integers. */
 #include <string.h>
 
 #include "ratelimit.h"
 
+static uint64_t
+cost(const struct rl_rate *r)
+{
+	return (uint64_t)r->period_s * 1000;
+}
+
+static void
+fill(struct rl_bucket *b, const struct rl_rate *r, int64_t now_ms)
+{
+	b->last_ms = now_ms;
+	b->tokens = (uint64_t)r->burst * cost(r);
+}
+
 void
-rl_init(struct ratelimit *rl, const struct siphash_key *key)
+rl_init(struct ratelimit *rl, const struct siphash_key *key,
+    struct rl_rate per_src)
 {
 	memset(rl, 0, sizeof(*rl));
 	rl->key = *key;
-	rl->all.tokens_milli = RL_ALL_BURST * 1000u;
+	rl->all = (struct rl_rate){ RL_ALL_RATE, 1, RL_ALL_BURST };
+	rl_set_rate(rl, per_src);
+	fill(&rl->all_b, &rl->all, 0);
 }
 
-/* Refill by rate lines per second up to burst, then take one line. */
-static int
-take(struct rl_bucket *b, int64_t now_ms, uint32_t rate, uint32_t burst)
+void
+rl_set_rate(struct ratelimit *rl, struct rl_rate per_src)
 {
-	int64_t dt = now_ms - b->last_ms;
-	uint64_t t = b->tokens_milli;
+	if (per_src.n == 0 || per_src.period_s == 0 || per_src.burst == 0)
+		per_src = (struct rl_rate){ 5, 1, 20 };
+	rl->per_src = per_src;
+}
 
-	if (dt > 0) {
-		t += (uint64_t)dt * rate;	/* ms * lines/s = milli-lines */
+/* Refill for the time passed, then take one line if there is one. */
+static int
+take(struct rl_bucket *b, const struct rl_rate *r, int64_t now_ms)
+{
+	uint64_t cap = (uint64_t)r->burst * cost(r);
+
+	if (now_ms > b->last_ms) {
+		b->tokens += (uint64_t)(now_ms - b->last_ms) * r->n;
 		b->last_ms = now_ms;
 	}
-	if (t > (uint64_t)burst * 1000)
-		t = (uint64_t)burst * 1000;
-	if (t < 1000) {
-		b->tokens_milli = (uint32_t)t;
+	if (b->tokens > cap)
+		b->tokens = cap;
+	if (b->tokens < cost(r))
 		return 0;
-	}
-	b->tokens_milli = (uint32_t)(t - 1000);
+	b->tokens -= cost(r);
 	return 1;
 }
 
@@ -43,12 +66,12 @@ rl_allow(struct ratelimit *rl, const struct addr *src, int64_t now_ms)
 	s = &rl->slot[siphash24(&rl->key, k, sizeof(k)) % RL_SLOTS];
 	if (!addr_equal(&s->src, src)) {
 		s->src = *src;
-		s->b.last_ms = now_ms;
-		s->b.tokens_milli = RL_SRC_BURST * 1000u;
+		fill(&s->b, &rl->per_src, now_ms);
 	}
-	if (!take(&s->b, now_ms, RL_SRC_RATE, RL_SRC_BURST) ||
-	    !take(&rl->all, now_ms, RL_ALL_RATE, RL_ALL_BURST)) {
+	if (!take(&s->b, &rl->per_src, now_ms) ||
+	    !take(&rl->all_b, &rl->all, now_ms)) {
 		rl->suppressed++;
+		rl->suppressed_total++;
 		return 0;
 	}
 	return 1;

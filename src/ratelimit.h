@@ -1,5 +1,6 @@
 /* ratelimit: token buckets that bound per-packet log lines, per source and
- * overall, in a fixed-size table (pure). */
+ * overall, in a fixed-size table (pure).  Rates are "n lines per period
+ * seconds" (pktables' --log-limit 10/minute is n 10, period 60). */
 #ifndef GK_RATELIMIT_H
 #define GK_RATELIMIT_H
 
@@ -9,14 +10,16 @@
 #include "siphash.h"
 
 #define RL_SLOTS	1024	/* sources tracked; a collision takes the slot */
-#define RL_SRC_BURST	20	/* lines one source may log at once */
-#define RL_SRC_RATE	5	/* ... and per second after that */
 #define RL_ALL_BURST	400	/* lines everybody together may log at once */
 #define RL_ALL_RATE	100	/* ... and per second after that */
 
+struct rl_rate {
+	uint32_t n, period_s, burst;
+};
+
 struct rl_bucket {
 	int64_t last_ms;
-	uint32_t tokens_milli;	/* thousandths of a line */
+	uint64_t tokens;	/* a line costs period_s * 1000 */
 };
 
 struct rl_slot {
@@ -26,15 +29,21 @@ struct rl_slot {
 
 struct ratelimit {
 	struct siphash_key key;
-	struct rl_bucket all;
+	struct rl_rate per_src, all;
+	struct rl_bucket all_b;
 	uint64_t suppressed;	/* lines refused since the last take */
+	uint64_t suppressed_total;
 	struct rl_slot slot[RL_SLOTS];
 };
 
-void rl_init(struct ratelimit *rl, const struct siphash_key *key);
+/* per_src: Log_Rate and Log_Burst; the overall bucket is fixed. */
+void rl_init(struct ratelimit *rl, const struct siphash_key *key,
+    struct rl_rate per_src);
+/* Change the per-source rate (reload); buckets keep their tokens. */
+void rl_set_rate(struct ratelimit *rl, struct rl_rate per_src);
 /* May src log one more line at now_ms?  Counts refusals. */
 int rl_allow(struct ratelimit *rl, const struct addr *src, int64_t now_ms);
-/* Lines refused since the last call; resets the count. */
+/* Lines refused since the last call; resets that count (not the total). */
 uint64_t rl_take_suppressed(struct ratelimit *rl);
 
 #endif

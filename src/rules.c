@@ -12,12 +12,14 @@
 static const struct {
 	const char *name;
 	uint8_t proto;
-	int open;
+	enum rules_kind kind;
 } sets[RULES_NSETS] = {
-	[RULES_KNOCK_TCP] = { "knock_tcp", IPPROTO_TCP, 0 },
-	[RULES_KNOCK_UDP] = { "knock_udp", IPPROTO_UDP, 0 },
-	[RULES_OPEN_TCP]  = { "open_tcp",  IPPROTO_TCP, 1 },
-	[RULES_OPEN_UDP]  = { "open_udp",  IPPROTO_UDP, 1 },
+	[RULES_PUBLIC_TCP] = { "public_tcp", IPPROTO_TCP, RULES_PUBLIC },
+	[RULES_PUBLIC_UDP] = { "public_udp", IPPROTO_UDP, RULES_PUBLIC },
+	[RULES_KNOCK_TCP]  = { "knock_tcp",  IPPROTO_TCP, RULES_KNOCK },
+	[RULES_KNOCK_UDP]  = { "knock_udp",  IPPROTO_UDP, RULES_KNOCK },
+	[RULES_OPEN_TCP]   = { "open_tcp",   IPPROTO_TCP, RULES_OPEN },
+	[RULES_OPEN_UDP]   = { "open_udp",   IPPROTO_UDP, RULES_OPEN },
 };
 
 const char *
@@ -32,10 +34,17 @@ rules_set_proto(enum rules_set s)
 	return sets[s].proto;
 }
 
-int
-rules_set_is_open(enum rules_set s)
+enum rules_kind
+rules_set_kind(enum rules_set s)
 {
-	return sets[s].open;
+	return sets[s].kind;
+}
+
+unsigned
+rules_set_queue(const struct config *cfg, enum rules_set s)
+{
+	return sets[s].kind == RULES_OPEN ? cfg->opt.protected_queue :
+	    cfg->opt.queue;
 }
 
 static void
@@ -55,10 +64,14 @@ rules_set_ports(const struct config *cfg, enum rules_set s, uint16_t *out)
 	unsigned n = 0;
 
 	memset(seen, 0, sizeof(seen));
-	for (unsigned d = 0; d < cfg->ndoors; d++) {
+	if (sets[s].kind == RULES_PUBLIC)
+		mark_ports(seen, cfg->opt.public_ports, cfg->opt.public_len,
+		    sets[s].proto);
+	for (unsigned d = 0; d < cfg->ndoors && sets[s].kind != RULES_PUBLIC;
+	    d++) {
 		const struct cfg_door *door = &cfg->door[d];
 
-		if (sets[s].open)
+		if (sets[s].kind == RULES_OPEN)
 			mark_ports(seen, door->open, door->open_len,
 			    sets[s].proto);
 		else
@@ -143,11 +156,27 @@ format_queue_rule(struct out *o, const struct config *cfg, enum rules_set s)
 	if (rules_set_ports(cfg, s, port) == 0)
 		return;
 	out_printf(o, "\t\t%s dport @%s ", l4, sets[s].name);
+	if (sets[s].kind == RULES_PUBLIC) {
+		out_printf(o, "accept\n");
+		return;
+	}
 	if (s == RULES_OPEN_TCP)	/* SYN, ECN bits allowed */
 		out_printf(o, "tcp flags syn / fin,syn,rst,ack ");
 	else if (s == RULES_OPEN_UDP)
 		out_printf(o, "ct state new ");
-	out_printf(o, "queue num %u\n", cfg->opt.queue);
+	out_printf(o, "queue num %u\n", rules_set_queue(cfg, s));
+}
+
+/* Scan_Guard: every other new connection is shown to the daemon. */
+static void
+format_observe(struct out *o, const struct config *cfg)
+{
+	if (!cfg->opt.scan_guard)
+		return;
+	out_printf(o, "\t\tiifname != \"%s\" tcp flags syn / fin,syn,rst,ack "
+	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK, cfg->opt.queue);
+	out_printf(o, "\t\tiifname != \"%s\" meta l4proto udp ct state new "
+	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK, cfg->opt.queue);
 }
 
 static void
@@ -164,6 +193,7 @@ format_chain(struct out *o, const struct config *cfg)
 		format_allow(o, &cfg->opt.allow[i]);
 	for (int s = 0; s < RULES_NSETS; s++)
 		format_queue_rule(o, cfg, (enum rules_set)s);
+	format_observe(o, cfg);
 	out_printf(o, "\t}\n");
 }
 

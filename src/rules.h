@@ -14,22 +14,34 @@
 #define NFT_OWNER_TAG	"managed by gatekeeperd"	/* table comment */
 #define RULES_PRIORITY	(-10)	/* filter - 10: before the admin's filter */
 
-/* The four named sets, in the order they are created and printed. */
+/* The named sets, in the order they are created and printed. */
 enum rules_set {
-	RULES_KNOCK_TCP,
+	RULES_PUBLIC_TCP,	/* Public_Ports: accepted, never queued */
+	RULES_PUBLIC_UDP,
+	RULES_KNOCK_TCP,	/* knock ports: Queue */
 	RULES_KNOCK_UDP,
-	RULES_OPEN_TCP,
+	RULES_OPEN_TCP,		/* protected ports: Protected_Queue */
 	RULES_OPEN_UDP,
 	RULES_NSETS
 };
 
+enum rules_kind { RULES_PUBLIC, RULES_KNOCK, RULES_OPEN };
+
+/* The two observation rules of Scan_Guard (new TCP/UDP to any other port,
+ * on the knock queue with bypass: observed packets are accepted anyway,
+ * so nobody is locked out of an ungated port while the daemon is down). */
+enum rules_observe { RULES_OBSERVE_TCP, RULES_OBSERVE_UDP, RULES_NOBSERVE };
+
 /* Most ports one set can hold: every door's list, all distinct. */
 #define RULES_MAX_PORTS	(CFG_MAX_DOORS * \
 	(CFG_MAX_SEQ > CFG_MAX_OPEN ? CFG_MAX_SEQ : CFG_MAX_OPEN))
+#define RULES_IF_LOOPBACK "lo"	/* Scan_Guard does not watch loopback */
 
 const char *rules_set_name(enum rules_set s);
 uint8_t rules_set_proto(enum rules_set s);	/* IPPROTO_TCP or _UDP */
-int rules_set_is_open(enum rules_set s);	/* protected, not knock */
+enum rules_kind rules_set_kind(enum rules_set s);
+/* The queue a set's rule sends to. */
+unsigned rules_set_queue(const struct config *cfg, enum rules_set s);
 /* The set's ports over all doors, ascending and distinct, into out
  * (RULES_MAX_PORTS entries).  Returns how many; 0 means the set and its
  * rule are left out. */

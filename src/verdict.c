@@ -4,9 +4,12 @@
  * Knock packets are always dropped, so knock ports look filtered.  A new
  * connection to a protected port is accepted only while its source holds an
  * unexpired grant of a door that opens that port (or is in Allow).  Anything
- * unparsable is dropped: the gatekeeper fails closed. */
+ * unparsable is dropped: the gatekeeper fails closed.  Public ports pass;
+ * with Scan_Guard, a packet to any other port resets its source's knocks.
+ * Monitor turns would-be drops into accepts, and changes nothing else. */
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "verdict.h"
 
@@ -17,6 +20,8 @@ static const char *const reason_names[VR_NREASONS] = {
 	[VR_KNOCK] = "knock",
 	[VR_MALFORMED] = "malformed",
 	[VR_UNWATCHED] = "unwatched",
+	[VR_PUBLIC] = "public",
+	[VR_OBSERVED] = "observed",
 };
 
 const char *
@@ -31,42 +36,96 @@ proto_index(uint8_t proto)
 	return proto == IPPROTO_UDP;
 }
 
+static void
+mark(struct gk_state *s, const struct cfg_port *p, unsigned n, uint8_t bits)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		s->portmap[proto_index(p[i].proto)][p[i].port] |= bits;
+}
+
+static void
+build_portmap(struct gk_state *s)
+{
+	const struct config *cfg = s->cfg;
+	uint8_t enforced;
+	unsigned d;
+
+	memset(s->portmap, 0, sizeof(s->portmap));
+	for (d = 0; d < cfg->ndoors; d++) {
+		const struct cfg_door *door = &cfg->door[d];
+
+		enforced = door->monitor ? 0 : PORT_ENFORCED;
+		mark(s, door->seq, door->seq_len, PORT_KNOCK | enforced);
+		mark(s, door->open, door->open_len, PORT_OPEN | enforced);
+	}
+	mark(s, cfg->opt.public_ports, cfg->opt.public_len, PORT_PUBLIC);
+}
+
 void
 verdict_init(struct gk_state *s, const struct config *cfg,
     struct knock_table *knocks, struct grant_table *grants)
 {
-	unsigned d, i;
-
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->knocks = knocks;
 	s->grants = grants;
-	for (d = 0; d < cfg->ndoors; d++) {
-		const struct cfg_door *door = &cfg->door[d];
-
-		for (i = 0; i < door->seq_len; i++)
-			s->portmap[proto_index(door->seq[i].proto)]
-			    [door->seq[i].port] |= PORT_KNOCK;
-		for (i = 0; i < door->open_len; i++)
-			s->portmap[proto_index(door->open[i].proto)]
-			    [door->open[i].port] |= PORT_OPEN;
-	}
+	build_portmap(s);
 }
 
-/* Turn completed sequences into grants for doors that open ports. */
-static void
-make_grants(struct gk_state *s, struct verdict *v, int64_t now_ms)
+void
+verdict_door_changed(struct gk_state *s, unsigned door)
 {
+	knock_door_reset(s->knocks, door);
+	build_portmap(s);
+}
+
+static void
+add_close(struct gk_state *s, struct verdict *v, unsigned door, unsigned by)
+{
+	struct verdict_close *c;
 	unsigned i;
+
+	for (i = 0; i < v->ncloses; i++)
+		if (v->close[i].door == door)
+			return;		/* closed already by this packet */
+	c = &v->close[v->ncloses++];
+	c->door = (uint16_t)door;
+	c->by = (uint16_t)by;
+	c->revoked = grant_revoke(s->grants, &v->pkt.src, (int)door) > 0;
+	s->st.closes += c->revoked;
+}
+
+/* What the events of this packet do: grants for completed doors that open
+ * ports, then their Close (so Close wins over a grant made by the same
+ * packet), and the list of completed doors main acts on. */
+static void
+apply_events(struct gk_state *s, struct verdict *v, int64_t now_ms)
+{
+	const struct config *cfg = s->cfg;
+	int v6 = v->pkt.src.family == AF_INET6;
+	unsigned i, j;
 
 	for (i = 0; i < v->nev; i++) {
 		const struct knock_event *ev = &v->ev[i];
-		const struct cfg_door *door = &s->cfg->door[ev->door];
+		const struct cfg_door *door = &cfg->door[ev->door];
 		struct verdict_grant *vg;
+		struct verdict_done *dn;
 
 		if (ev->type == KEV_STAGE || ev->type == KEV_COMPLETE)
 			s->st.knocks++;
-		if (ev->type != KEV_COMPLETE || door->open_len == 0)
+		if (ev->type == KEV_LOCKOUT)
+			s->st.lockouts++;
+		if (ev->type != KEV_COMPLETE)
+			continue;
+		dn = &v->done[v->ndone++];
+		dn->door = ev->door;
+		dn->command = (v6 ? door->start_cmd6 : door->start_cmd)[0] !=
+		    '\0';
+		dn->one_time = door->one_time_file[0] != '\0';
+		dn->monitor = cfg->opt.monitor || door->monitor;
+		if (door->open_len == 0)
 			continue;
 		vg = &v->grant[v->ngrants++];
 		vg->made = 1;
@@ -76,6 +135,12 @@ make_grants(struct gk_state *s, struct verdict *v, int64_t now_ms)
 		    ev->door, vg->expires_ms, &vg->evicted);
 		s->st.grants++;
 		s->st.grant_evictions += vg->evicted_one;
+	}
+	for (i = 0; i < v->ndone; i++) {
+		const struct cfg_door *door = &cfg->door[v->done[i].door];
+
+		for (j = 0; j < door->close_len; j++)
+			add_close(s, v, door->close[j], v->done[i].door);
 	}
 }
 
@@ -107,13 +172,19 @@ static void
 decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 {
 	const struct pkt *p = &v->pkt;
+	struct knock_stats *kst = &s->knocks->st;
 	uint8_t kind = s->portmap[proto_index(p->proto)][p->dport];
+	uint64_t dups = kst->duplicates, locked = kst->locked;
+	uint64_t resets = kst->scan_resets;
 
 	if (kind & PORT_KNOCK) {
 		v->accept = 0;
 		v->reason = VR_KNOCK;
 		v->nev = knock_feed(s->knocks, s->cfg, p, now_ms, v->ev);
-		make_grants(s, v, now_ms);
+		v->locked = kst->locked != locked;
+		s->st.duplicates += kst->duplicates - dups;
+		s->st.locked += kst->locked - locked;
+		apply_events(s, v, now_ms);
 	} else if (kind & PORT_OPEN) {
 		if (allowed(s->cfg, &p->src)) {
 			v->accept = 1;
@@ -125,10 +196,39 @@ decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 			v->accept = 0;
 			v->reason = VR_NO_GRANT;
 		}
+	} else if (kind & PORT_PUBLIC) {
+		v->accept = 1;
+		v->reason = VR_PUBLIC;
+	} else if (s->cfg->opt.scan_guard) {
+		v->accept = 1;
+		v->reason = VR_OBSERVED;
+		v->nev = knock_observe(s->knocks, s->cfg, p, now_ms, v->ev);
+		s->st.scan_resets += kst->scan_resets - resets;
+		apply_events(s, v, now_ms);
 	} else {
 		v->accept = 1;
 		v->reason = VR_UNWATCHED;
 	}
+}
+
+/* Global Monitor, or every door concerned with the port has Monitor. */
+static int
+monitored(const struct gk_state *s, const struct verdict *v)
+{
+	uint8_t kind;
+
+	if (s->cfg->opt.monitor)
+		return 1;
+	if (v->reason == VR_MALFORMED)
+		return 0;
+	kind = s->portmap[proto_index(v->pkt.proto)][v->pkt.dport];
+	return (kind & (PORT_KNOCK | PORT_OPEN)) && !(kind & PORT_ENFORCED);
+}
+
+int
+verdict_refused(const struct verdict *v)
+{
+	return v->reason == VR_NO_GRANT;
 }
 
 void
@@ -137,7 +237,11 @@ verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
 {
 	v->nev = 0;
 	v->ngrants = 0;
+	v->ndone = 0;
+	v->ncloses = 0;
 	v->door = -1;
+	v->monitor = 0;
+	v->locked = 0;
 	s->st.packets++;
 	v->status = pkt_parse(buf, len, &v->pkt);
 	if (v->status != PKT_OK) {
@@ -146,6 +250,12 @@ verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
 		s->st.malformed[v->status]++;
 	} else
 		decide(s, v, now_ms);
+	v->would_accept = v->accept;
+	if (!v->accept && monitored(s, v)) {
+		v->accept = 1;
+		v->monitor = 1;
+		s->st.monitored++;
+	}
 	if (v->accept)
 		s->st.accepted++;
 	else

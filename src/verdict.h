@@ -16,13 +16,17 @@ enum verdict_reason {
 	VR_ALLOW,	/* protected port, source in Allow */
 	VR_KNOCK,	/* knock port: always dropped */
 	VR_MALFORMED,	/* could not be parsed: dropped */
-	VR_UNWATCHED,	/* neither knock nor protected port (stale ruleset) */
+	VR_UNWATCHED,	/* no port of ours, Scan_Guard off (stale ruleset) */
+	VR_PUBLIC,	/* a Public_Ports port (should not even be queued) */
+	VR_OBSERVED,	/* no port of ours: the scan guard reset the source */
 	VR_NREASONS
 };
 
 /* Ports the verdict cares about, per protocol (0 = tcp, 1 = udp). */
 #define PORT_KNOCK	0x01
 #define PORT_OPEN	0x02
+#define PORT_PUBLIC	0x04
+#define PORT_ENFORCED	0x08	/* a door concerned has no Monitor = yes */
 
 struct verdict_stats {
 	uint64_t packets;
@@ -32,6 +36,12 @@ struct verdict_stats {
 	uint64_t knocks;	/* packets that advanced a door */
 	uint64_t grants;	/* sequences completed with a grant */
 	uint64_t grant_evictions;
+	uint64_t monitored;	/* would-be drops accepted by Monitor */
+	uint64_t duplicates;	/* retransmitted knocks ignored */
+	uint64_t scan_resets;	/* packets elsewhere that reset progress */
+	uint64_t lockouts;	/* lockouts started */
+	uint64_t locked;	/* knocks ignored during a lockout */
+	uint64_t closes;	/* grants revoked by Close */
 };
 
 struct gk_state {
@@ -51,8 +61,27 @@ struct verdict_grant {
 	struct grant evicted;
 };
 
+/* A door this packet completed: what main still has to do for it. */
+struct verdict_done {
+	uint16_t door;
+	uint8_t command;	/* it has a Start_Command for the source's family */
+	uint8_t one_time;	/* One_Time_Sequences: advance to the next */
+	uint8_t monitor;	/* global or the door's Monitor is on */
+};
+
+/* A door whose grant to the source a completed door's Close revoked (or
+ * would have: revoked 0 when there was none). */
+struct verdict_close {
+	uint16_t door;		/* the door closed */
+	uint16_t by;		/* the door whose Close did it */
+	uint8_t revoked;
+};
+
 struct verdict {
 	int accept;			/* 1 accept, 0 drop */
+	int would_accept;		/* the verdict without Monitor */
+	int monitor;			/* Monitor turned a drop into accept */
+	int locked;			/* a knock ignored: source locked out */
 	enum verdict_reason reason;
 	enum pkt_status status;		/* PKT_OK unless VR_MALFORMED */
 	int door;			/* door of VR_GRANT, else -1 */
@@ -61,6 +90,10 @@ struct verdict {
 	struct knock_event ev[KNOCK_MAX_EVENTS];
 	unsigned ngrants;
 	struct verdict_grant grant[CFG_MAX_DOORS];
+	unsigned ndone;
+	struct verdict_done done[CFG_MAX_DOORS];
+	unsigned ncloses;
+	struct verdict_close close[CFG_MAX_DOORS];
 };
 
 /* Wire state to cfg and build the port map; tables are owned by caller. */
@@ -68,6 +101,12 @@ void verdict_init(struct gk_state *s, const struct config *cfg,
     struct knock_table *knocks, struct grant_table *grants);
 void verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
     int64_t now_ms, struct verdict *v);
+/* Door's sequence changed (One_Time_Sequences): forget every source's
+ * progress for it and rebuild the port map. */
+void verdict_door_changed(struct gk_state *s, unsigned door);
+/* A refused new connection to a protected port (Log_Refused, Log_Prefix
+ * apply to its line), whether or not Monitor let it through. */
+int verdict_refused(const struct verdict *v);
 const char *verdict_reason_name(enum verdict_reason r);
 
 #endif

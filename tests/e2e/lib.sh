@@ -77,7 +77,14 @@ setup_net() {
 start_daemon() {
 	CONF=$WORK/gatekeeper.conf
 	LOG=$WORK/daemon.log
-	printf '%s\n' "$1" >"$CONF"
+	# The test's own control socket and state file, in [options].
+	printf '%s\n' "$1" | awk -v w="$WORK" '
+		function ours() { print "Control_Socket = " w "/control"
+			print "State_File = " w "/state" }
+		tolower($0) ~ /^\[options\]/ { print; ours(); done = 1; next }
+		!done && /^\[/ { print "[options]"; ours(); done = 1 }
+		{ print }
+		END { if (!done) { print "[options]"; ours() } }' >"$CONF"
 	: >"$LOG"
 	# Not through srv(): $! must be the daemon (ip netns exec execs it).
 	ip netns exec "$SRV" "$GKD" -f -c "$CONF" 2>>"$LOG" &

@@ -6,8 +6,11 @@ setup_net
 
 S4=10.77.1.1 S6=fd77:1::1 C4=10.77.1.2
 
+# Lockout is off here: this file makes many wrong knocks on purpose
+# (test_hostile.sh covers lockout).
 CONFIG='[options]
 Queue = 3
+Lockout_After = 0
 
 [tcp3]
 Sequence = 7000,8000,9000

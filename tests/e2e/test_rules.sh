@@ -37,7 +37,10 @@ check "chain hooks input at filter - 10" \
 check "established traffic stays in the kernel" \
 	grep -q 'ct state established,related accept' <<<"$RULES"
 check "Allow prefix accepted in the kernel" grep -q 'ip saddr 10.77.2.0/24 accept' <<<"$RULES"
-check "no bypass on any queue rule" eval "! grep -q bypass <<<\"\$RULES\""
+check "no bypass on knock and protected ports" \
+	eval "! grep -E '@(knock|open)_.*bypass' <<<\"\$RULES\""
+check "Scan_Guard observes other ports, with bypass" \
+	grep -q 'iifname != "lo" tcp flags syn / fin,syn,rst,ack queue num 5 bypass' <<<"$RULES"
 check "Allow: cli2 connects without knocking" can_connect "$CLI2" 10.77.2.1 22
 check "cli1 is still gated" is_dropped "$CLI1" $S4 22
 
@@ -45,7 +48,7 @@ check "cli1 is still gated" is_dropped "$CLI1" $S4 22
 # tear down the first one's table.
 srv "$GKD" -f -c "$CONF" 2>"$WORK/second.log" &
 check "a second daemon on the same queue fails" eval "! wait $!"
-check "its error names the queue" grep -q 'queue 5 is bound by another process' "$WORK/second.log"
+check "its error names the queue" grep -Eq 'queue [56] is bound by another process' "$WORK/second.log"
 check "the first daemon still gates" is_dropped "$CLI1" $S4 22
 check "the first daemon's table is intact" \
 	eval "srv nft list table inet gatekeeper >/dev/null 2>&1"

@@ -160,6 +160,22 @@ START_TEST(defaults)
 	ck_assert_uint_eq(cfg.opt.max_sources, CFG_DEF_MAX_SOURCES);
 	ck_assert_uint_eq(cfg.opt.allow_len, 0);
 	ck_assert_str_eq(err.msg[0], "");
+	/* Gatekeeper's later keys. */
+	ck_assert_uint_eq(cfg.opt.protected_queue, 1);
+	ck_assert_str_eq(cfg.opt.control_group, "");
+	ck_assert_int_eq(cfg.opt.monitor, 0);
+	ck_assert_int_eq(cfg.opt.ruleset_external, 0);
+	ck_assert_str_eq(cfg.opt.user, "");
+	ck_assert_str_eq(cfg.opt.command_user, "");
+	ck_assert_int_eq(cfg.opt.log_refused, 1);
+	ck_assert_str_eq(cfg.opt.log_prefix, "");
+	ck_assert_uint_eq(cfg.opt.log_rate_n, 5);
+	ck_assert_uint_eq(cfg.opt.log_rate_period, 1);
+	ck_assert_uint_eq(cfg.opt.log_burst, 20);
+	ck_assert_int_eq(cfg.opt.scan_guard, 1);
+	ck_assert_uint_eq(cfg.opt.public_len, 0);
+	ck_assert_uint_eq(cfg.opt.lockout_after, 5);
+	ck_assert_uint_eq(cfg.opt.lockout_time, 60);
 
 	parse_ok("[options]\n");
 	ck_assert_uint_eq(cfg.opt.max_sources, CFG_DEF_MAX_SOURCES);
@@ -191,6 +207,8 @@ START_TEST(door_defaults)
 	ck_assert_str_eq(d->stop_cmd, "");
 	ck_assert_str_eq(d->stop_cmd6, "");
 	ck_assert_str_eq(d->start_cmd, "/bin/true");
+	ck_assert_uint_eq(d->close_len, 0);
+	ck_assert_int_eq(d->monitor, 0);
 }
 END_TEST
 
@@ -847,11 +865,14 @@ START_TEST(unknown_keys)
 	    "unknown key 'Sequnce' in door 'openSSH'",
 	    "(known: Sequence, One_Time_Sequences, Seq_Timeout, TCPFlags, "
 	    "Start_Command, Start_Command_6, Stop_Command, Stop_Command_6, "
-	    "Cmd_Timeout, Target, Open_Ports, Open_Timeout)", NULL);
+	    "Cmd_Timeout, Target, Open_Ports, Open_Timeout, Close, Monitor)",
+	    NULL);
 	expect_error("[options]\nQueu = 1\n", "gk.conf:2: ",
 	    "unknown key 'Queu' in [options]", "(known: UseSyslog, LogFile, "
-	    "PidFile, Interface, Queue, Control_Socket, State_File, "
-	    "Max_Sources, Allow)", NULL);
+	    "PidFile, Interface, Queue, Protected_Queue, Control_Socket, "
+	    "Control_Group, State_File, Max_Sources, Allow, Monitor, Ruleset, "
+	    "User, Command_User, Log_Refused, Log_Prefix, Log_Rate, Log_Burst, "
+	    "Scan_Guard, Public_Ports, Lockout_After, Lockout_Time)", NULL);
 	/* knockd would take these silently; we do not. */
 	expect_error("[options]\nverbose\n", "gk.conf:2: ",
 	    "unknown key 'verbose' in [options]", NULL);
@@ -1021,8 +1042,8 @@ END_TEST
 START_TEST(door_does_nothing)
 {
 	expect_error("[options]\n[idle]\nSequence = 1\nStop_Command = x\n",
-	    "gk.conf:2: ", "door 'idle' does nothing: add Open_Ports or "
-	    "Start_Command", NULL);
+	    "gk.conf:2: ", "door 'idle' does nothing: add Open_Ports, "
+	    "Start_Command or Close", NULL);
 	expect_error("[idle]\nSequence = 1\nStart_Command_6 =\n", "gk.conf:1: ",
 	    "does nothing", NULL);
 	parse_ok("[v6]\nSequence = 1\nStart_Command_6 = x\n");
@@ -1030,6 +1051,11 @@ START_TEST(door_does_nothing)
 	ck_assert_str_eq(cfg.door[0].start_cmd6, "x");
 	parse_ok("[cmd]\nSequence = 1\nCommand = x\n");
 	parse_ok("[open]\nSequence = 1\nOpen_Ports = 22\n");
+	parse_ok("[close]\nSequence = 1\nClose = open\n"
+	    "[open]\nSequence = 2\nOpen_Ports = 22\n");
+	/* A bad Close is still a Close: one error, not two. */
+	expect_error("[close]\nSequence = 1\nClose = nope\n", "gk.conf:3: ",
+	    "unknown door 'nope'", NULL);
 	/* Both problems of one door are reported. */
 	ck_assert_uint_eq(parse("[a]\nSeq_Timeout = 5\n"), 2);
 	assert_has_error("gk.conf:1: ", "no knock sequence", NULL);
@@ -1120,7 +1146,9 @@ START_TEST(noise)
 	static const char *const bits[] = { "[", "]", "options", "d", "=",
 	    ",", ":", "udp", "tcp", "!", "syn", "\n", "\r\n", " ", "\t", "#",
 	    "Sequence", "Open_Ports", "Allow", "7000", "65536", "10.0.0.0/8",
-	    "::1", "Command", "UseSyslog", "\0", "\xff", "Target", "TCPFlags" };
+	    "::1", "Command", "UseSyslog", "\0", "\xff", "Target", "TCPFlags",
+	    "Close", "Monitor", "Public_Ports", "Log_Rate", "/min", "yes",
+	    "Protected_Queue", "Log_Prefix" };
 	char buf[512];
 	unsigned seed = 12345, i, n;
 	size_t len, k;
@@ -1145,6 +1173,441 @@ START_TEST(noise)
 		if (n > 0)
 			assert_starts(err.msg[0], "noise:");
 	}
+}
+END_TEST
+
+/* --- gatekeeper's later keys -------------------------------------------- */
+
+START_TEST(options_later_keys)
+{
+	parse_ok("[options]\n"
+	    "Queue = 10\n"
+	    "Protected_Queue = 20\n"
+	    "Control_Group = gk-admin\n"
+	    "Monitor = yes\n"
+	    "Ruleset = external\n"
+	    "User = _gatekeeper\n"
+	    "Command_User = fw_cmd9\n"
+	    "Log_Refused = no\n"
+	    "Log_Prefix = GK refused: \n"
+	    "Log_Rate = 12/minute\n"
+	    "Log_Burst = 7\n"
+	    "Scan_Guard = off\n"
+	    "Public_Ports = 80, 443:tcp, 53:udp\n"
+	    "Lockout_After = 0\n"
+	    "Lockout_Time = 600\n");
+	ck_assert_uint_eq(cfg.opt.queue, 10);
+	ck_assert_uint_eq(cfg.opt.protected_queue, 20);
+	ck_assert_str_eq(cfg.opt.control_group, "gk-admin");
+	ck_assert_int_eq(cfg.opt.monitor, 1);
+	ck_assert_int_eq(cfg.opt.ruleset_external, 1);
+	ck_assert_str_eq(cfg.opt.user, "_gatekeeper");
+	ck_assert_str_eq(cfg.opt.command_user, "fw_cmd9");
+	ck_assert_int_eq(cfg.opt.log_refused, 0);
+	ck_assert_str_eq(cfg.opt.log_prefix, "GK refused:");
+	ck_assert_uint_eq(cfg.opt.log_rate_n, 12);
+	ck_assert_uint_eq(cfg.opt.log_rate_period, 60);
+	ck_assert_uint_eq(cfg.opt.log_burst, 7);
+	ck_assert_int_eq(cfg.opt.scan_guard, 0);
+	ck_assert_str_eq(ports(cfg.opt.public_ports, cfg.opt.public_len),
+	    "80/tcp,443/tcp,53/udp");
+	ck_assert_uint_eq(cfg.opt.lockout_after, 0);
+	ck_assert_uint_eq(cfg.opt.lockout_time, 600);
+	parse_ok("[options]\nRuleset = INSTALL\nLockout_After = 1000\n"
+	    "Lockout_Time = 1\n");
+	ck_assert_int_eq(cfg.opt.ruleset_external, 0);
+	ck_assert_uint_eq(cfg.opt.lockout_after, 1000);
+	ck_assert_uint_eq(cfg.opt.lockout_time, 1);
+	expect_error("[options]\nRuleset = manual\n", "gk.conf:2: ",
+	    "bad value 'manual' for Ruleset", "(allowed: install or external)",
+	    NULL);
+	expect_error("[options]\nLockout_After = 1001\n", "gk.conf:2: ",
+	    "bad value '1001' for Lockout_After", "(allowed: 0-1000", NULL);
+	expect_error("[options]\nLockout_Time = 0\n", "gk.conf:2: ",
+	    "bad value '0' for Lockout_Time", "(allowed: 1-86400 seconds)",
+	    NULL);
+	expect_error("[options]\nLockout_Time = 86401\n", "gk.conf:2: ",
+	    "bad value '86401' for Lockout_Time", NULL);
+}
+END_TEST
+
+START_TEST(booleans)
+{
+	static const char *const keys[] = { "UseSyslog", "Monitor",
+	    "Log_Refused", "Scan_Guard" };
+	static const struct {
+		const char *v;
+		int want;
+	} t[] = {
+		{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 },
+		{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 }, { "ON", 1 },
+		{ "Off", 0 },
+	};
+	const int *field[] = { &cfg.opt.use_syslog, &cfg.opt.monitor,
+	    &cfg.opt.log_refused, &cfg.opt.scan_guard };
+	char text[128];
+	size_t k, i;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			snprintf(text, sizeof(text), "[options]\n%s = %s\n",
+			    keys[k], t[i].v);
+			parse_ok(text);
+			ck_assert_msg(*field[k] == t[i].want, "%s = %s",
+			    keys[k], t[i].v);
+		}
+		snprintf(text, sizeof(text), "[options]\n%s = enabled\n",
+		    keys[k]);
+		expect_error(text, "gk.conf:2: ", "bad value 'enabled' for",
+		    keys[k], "(allowed: yes, no, true, false, on, off, 1 or 0",
+		    NULL);
+	}
+	/* Only UseSyslog may stand alone, as in knockd. */
+	expect_error("[options]\nMonitor\n", "gk.conf:2: ",
+	    "no value for Monitor", NULL);
+}
+END_TEST
+
+START_TEST(user_names)
+{
+	static const char *const bad[] = { "Root", "9lives", "-x", "a b",
+	    "a.b", "a$", "\xc3\xa9t\xc3\xa9", "a:b" };
+	char text[128], name[40];
+	size_t i;
+
+	parse_ok("[options]\nUser = a\nCommand_User = _\nControl_Group = "
+	    "z0_-\n");
+	ck_assert_str_eq(cfg.opt.user, "a");
+	ck_assert_str_eq(cfg.opt.command_user, "_");
+	ck_assert_str_eq(cfg.opt.control_group, "z0_-");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[options]\nUser = %s\n", bad[i]);
+		expect_error(text, "gk.conf:2: ", "bad name", "for User",
+		    "(allowed: a user name: 1-31 characters out of a-z 0-9 _ "
+		    "-, not starting with a digit or '-')", NULL);
+		ck_assert_str_eq(cfg.opt.user, "");
+	}
+	expect_error("[options]\nControl_Group = Wheel\n", "gk.conf:2: ",
+	    "bad name 'Wheel' for Control_Group", "(allowed: a group name",
+	    NULL);
+	expect_error("[options]\nCommand_User = 1\n", "gk.conf:2: ",
+	    "bad name '1' for Command_User", NULL);
+	/* 31 characters fit, 32 do not. */
+	memset(name, 'u', sizeof(name));
+	snprintf(text, sizeof(text), "[options]\nUser = %.*s\n",
+	    CFG_USER_MAX - 1, name);
+	parse_ok(text);
+	ck_assert_uint_eq(strlen(cfg.opt.user), CFG_USER_MAX - 1);
+	snprintf(text, sizeof(text), "[options]\nControl_Group = %.*s\n",
+	    CFG_USER_MAX, name);
+	expect_error(text, "gk.conf:2: ", "bad name 'uuuu", NULL);
+	ck_assert_str_eq(cfg.opt.control_group, "");
+}
+END_TEST
+
+START_TEST(log_prefix)
+{
+	char text[128], pfx[40];
+
+	parse_ok("[options]\nLog_Prefix = [gk] drop: a=b,c!\n");
+	ck_assert_str_eq(cfg.opt.log_prefix, "[gk] drop: a=b,c!");
+	memset(pfx, 'p', sizeof(pfx));
+	snprintf(text, sizeof(text), "[options]\nLog_Prefix = %.*s\n",
+	    CFG_PREFIX_MAX - 1, pfx);
+	parse_ok(text);
+	ck_assert_uint_eq(strlen(cfg.opt.log_prefix), 29);
+	snprintf(text, sizeof(text), "[options]\nLog_Prefix = %.*s\n",
+	    CFG_PREFIX_MAX, pfx);
+	expect_error(text, "gk.conf:2: ", "Log_Prefix too long: 30 characters",
+	    "(allowed: 1-29 printable characters, no quotes)", NULL);
+	ck_assert_str_eq(cfg.opt.log_prefix, "");
+	expect_error("[options]\nLog_Prefix = say \"hi\"\n", "gk.conf:2: ",
+	    "bad character in Log_Prefix", "no quotes", NULL);
+	expect_error("[options]\nLog_Prefix = it's\n", "gk.conf:2: ",
+	    "bad character in Log_Prefix", NULL);
+	expect_error("[options]\nLog_Prefix = a\tb\n", "gk.conf:2: ",
+	    "bad character in Log_Prefix", NULL);
+	expect_error("[options]\nLog_Prefix = caf\xc3\xa9\n", "gk.conf:2: ",
+	    "bad character in Log_Prefix", NULL);
+	expect_error("[options]\nLog_Prefix =\n", "gk.conf:2: ",
+	    "no value for Log_Prefix", NULL);
+}
+END_TEST
+
+START_TEST(log_rate)
+{
+	static const struct {
+		const char *v;
+		unsigned n, period;
+	} ok[] = {
+		{ "5", 5, 1 }, { "1/second", 1, 1 }, { "3/s", 3, 1 },
+		{ "10/Minute", 10, 60 }, { "10/min", 10, 60 }, { "2/m", 2, 60 },
+		{ "4/hour", 4, 3600 }, { "4/h", 4, 3600 }, { "7/DAY", 7, 86400 },
+		{ "9 / d", 9, 86400 }, { "100000/second", 100000, 1 },
+	};
+	static const char *const bad_value[] = { "0", "100001", "-1", "x/s",
+	    "/s", "5x", "1e3/s" };
+	static const char *const bad_unit[] = { "5/week", "5/", "5/minutes",
+	    "5/sec2", "5/s/s" };
+	char text[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), "[options]\nLog_Rate = %s\n",
+		    ok[i].v);
+		parse_ok(text);
+		ck_assert_msg(cfg.opt.log_rate_n == ok[i].n &&
+		    cfg.opt.log_rate_period == ok[i].period, "%s: %u/%u",
+		    ok[i].v, cfg.opt.log_rate_n, cfg.opt.log_rate_period);
+	}
+	for (i = 0; i < sizeof(bad_value) / sizeof(bad_value[0]); i++) {
+		snprintf(text, sizeof(text), "[options]\nLog_Rate = %s\n",
+		    bad_value[i]);
+		expect_error(text, "gk.conf:2: ", "bad value", "for Log_Rate",
+		    "(allowed: N[/second|/minute|/hour|/day], N 1-100000)",
+		    NULL);
+		/* A refused value leaves the default. */
+		ck_assert_uint_eq(cfg.opt.log_rate_n, CFG_DEF_LOG_RATE);
+		ck_assert_uint_eq(cfg.opt.log_rate_period, CFG_DEF_LOG_PERIOD);
+	}
+	for (i = 0; i < sizeof(bad_unit) / sizeof(bad_unit[0]); i++) {
+		snprintf(text, sizeof(text), "[options]\nLog_Rate = %s\n",
+		    bad_unit[i]);
+		expect_error(text, "gk.conf:2: ", "bad unit", "in Log_Rate",
+		    NULL);
+	}
+	parse_ok("[options]\nLog_Burst = 1\n");
+	ck_assert_uint_eq(cfg.opt.log_burst, 1);
+	parse_ok("[options]\nLog_Burst = 10000\n");
+	ck_assert_uint_eq(cfg.opt.log_burst, 10000);
+	expect_error("[options]\nLog_Burst = 0\n", "gk.conf:2: ",
+	    "bad value '0' for Log_Burst", "(allowed: 1-10000)", NULL);
+	expect_error("[options]\nLog_Burst = 10001\n", "gk.conf:2: ",
+	    "bad value '10001' for Log_Burst", NULL);
+}
+END_TEST
+
+START_TEST(protected_queue)
+{
+	parse_ok("[options]\nQueue = 7\n");
+	ck_assert_uint_eq(cfg.opt.protected_queue, 8);
+	parse_ok("[options]\nQueue = 65535\n");
+	ck_assert_uint_eq(cfg.opt.protected_queue, 65534);
+	parse_ok("[options]\nProtected_Queue = 0\nQueue = 65535\n");
+	ck_assert_uint_eq(cfg.opt.protected_queue, 0);
+	parse_ok("[options]\nProtected_Queue = 65535\n");
+	ck_assert_uint_eq(cfg.opt.protected_queue, 65535);
+	ck_assert_uint_eq(cfg.opt.queue, 0);
+	expect_error("[options]\nQueue = 3\nProtected_Queue = 3\n",
+	    "gk.conf:3: ", "Protected_Queue 3 is Queue's number",
+	    "(allowed: another queue", NULL);
+	/* Wherever Queue stands, the message points at Protected_Queue. */
+	expect_error("[options]\nProtected_Queue = 4\n" DOOR "[options]\n"
+	    "Queue = 4\n", "gk.conf:2: ", "Protected_Queue 4 is Queue's number",
+	    NULL);
+	expect_error("[options]\nProtected_Queue = 0\n", "gk.conf:2: ",
+	    "Protected_Queue 0 is Queue's number", NULL);
+	/* A bad value is one error, not also a clash. */
+	expect_error("[options]\nProtected_Queue = 65536\n", "gk.conf:2: ",
+	    "bad value '65536' for Protected_Queue", "(allowed: 0-65535", NULL);
+	expect_error("[options]\nQueue = x\nProtected_Queue = 0\n",
+	    "gk.conf:2: ", "bad value 'x' for Queue", NULL);
+}
+END_TEST
+
+START_TEST(public_ports)
+{
+	char text[1024];
+	size_t off;
+	int i;
+
+	expect_error("[options]\nPublic_Ports = 80, 80:tcp\n", "gk.conf:2: ",
+	    "port 80/tcp listed twice in Public_Ports", NULL);
+	expect_error("[options]\nPublic_Ports = 0\n", "gk.conf:2: ",
+	    "bad port '0' in Public_Ports", NULL);
+	/* Neither knocked nor opened, wherever [options] stands; the message
+	 * points at Public_Ports. */
+	expect_error("[options]\nPublic_Ports = 443, 8000:udp\n"
+	    "[a]\nSequence = 7000, 8000:udp\nOpen_Ports = 22\n", "gk.conf:2: ",
+	    "port 8000/udp is public but is a knock port of door 'a'",
+	    "(allowed: Public_Ports outside every Sequence and Open_Ports)",
+	    NULL);
+	expect_error("[a]\nSequence = 7000\nOpen_Ports = 22\n\n[options]\n"
+	    "Public_Ports = 22\n", "gk.conf:6: ", "port 22/tcp is public but "
+	    "is opened by door 'a'", NULL);
+	/* Another protocol is another port. */
+	parse_ok("[options]\nPublic_Ports = 22:udp, 7000:udp\n" DOOR);
+	ck_assert_uint_eq(cfg.opt.public_len, 2);
+
+	off = (size_t)snprintf(text, sizeof(text), "[options]\n"
+	    "Public_Ports = 1000");
+	for (i = 1; i < CFG_MAX_PUBLIC; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    ",%d", 1000 + i);
+	snprintf(text + off, sizeof(text) - off, "\n");
+	parse_ok(text);
+	ck_assert_uint_eq(cfg.opt.public_len, CFG_MAX_PUBLIC);
+	snprintf(text + off, sizeof(text) - off, ",2000\n");
+	expect_error(text, "gk.conf:2: ", "too many ports in Public_Ports",
+	    "(allowed: at most 64)", NULL);
+}
+END_TEST
+
+START_TEST(close_doors)
+{
+	const struct cfg_door *d;
+
+	/* Names resolve after the whole file: later doors too. */
+	parse_ok("[closeAll]\nSequence = 9000,8000\nClose = ssh, vpn\n"
+	    "[ssh]\nSequence = 7000\nOpen_Ports = 22\nClose = vpn\n"
+	    "[vpn]\nSequence = 6000\nOpen_Ports = 51820:udp\n");
+	d = door("closeAll");
+	ck_assert_uint_eq(d->close_len, 2);
+	ck_assert_uint_eq(d->close[0], 1);
+	ck_assert_uint_eq(d->close[1], 2);
+	ck_assert_uint_eq(d->open_len, 0);	/* closing is its action */
+	d = door("ssh");
+	ck_assert_uint_eq(d->close_len, 1);
+	ck_assert_uint_eq(d->close[0], 2);
+	ck_assert_uint_eq(door("vpn")->close_len, 0);
+
+	expect_error(DOOR "Close = d2\n", "gk.conf:4: ",
+	    "unknown door 'd2' in Close of door 'd'",
+	    "(allowed: names of [door] sections of this file)", NULL);
+	/* Case-sensitive, like every door name. */
+	expect_error(DOOR "Close = e\n[E]\nSequence = 1\nOpen_Ports = 2\n",
+	    "gk.conf:4: ", "unknown door 'e'", NULL);
+	expect_error("[x]\nSequence = 1\nClose = x\n", "gk.conf:3: ",
+	    "door 'x' closes itself", "(allowed: other doors)", NULL);
+	expect_error(DOOR "Close = e, e\n[e]\nSequence = 1\nOpen_Ports = 2\n",
+	    "gk.conf:4: ", "door 'e' listed twice in Close",
+	    "(allowed: each door once)", NULL);
+	ck_assert_uint_eq(cfg.door[0].close_len, 1);
+	expect_error(DOOR "Close = e,\n[e]\nSequence = 1\nOpen_Ports = 2\n",
+	    "gk.conf:4: ", "empty item in Close", "(allowed: door names "
+	    "separated by commas)", NULL);
+	expect_error(DOOR "Close = e f\n", "gk.conf:4: ",
+	    "bad door name 'e f' in Close", NULL);
+	expect_error("[options]\nClose = d\n" DOOR, "gk.conf:2: ",
+	    "Close belongs in a door section", NULL);
+	expect_error(DOOR "Close =\n", "gk.conf:4: ", "no value for Close",
+	    NULL);
+	/* A refused section's Close is checked, not resolved. */
+	ck_assert_uint_eq(parse("[bad name]\nSequence = 1\nClose = a b, d\n"
+	    DOOR), 2);
+	assert_has_error("gk.conf:1: ", "bad door name 'bad name'", NULL);
+	assert_has_error("gk.conf:3: ", "bad door name 'a b' in Close", NULL);
+	ck_assert_uint_eq(cfg.ndoors, 1);
+	ck_assert_uint_eq(cfg.door[0].close_len, 0);
+	/* Bad names are reported once, and the good ones still resolve. */
+	ck_assert_uint_eq(parse("[a]\nSequence = 1\nClose = b, -x-?, zz\n"
+	    "[b]\nSequence = 2\nOpen_Ports = 3\n"), 2);
+	assert_has_error("gk.conf:3: ", "bad door name '-x-?'", NULL);
+	assert_has_error("gk.conf:3: ", "unknown door 'zz'", NULL);
+	ck_assert_uint_eq(cfg.door[0].close_len, 1);
+	ck_assert_uint_eq(cfg.door[0].close[0], 1);
+}
+END_TEST
+
+START_TEST(door_monitor)
+{
+	parse_ok(DOOR "Monitor = yes\n[e]\nSequence = 1\nOpen_Ports = 2\n");
+	ck_assert_int_eq(door("d")->monitor, 1);
+	ck_assert_int_eq(door("e")->monitor, 0);
+	ck_assert_int_eq(cfg.opt.monitor, 0);
+	/* [options] and each door have a Monitor of their own. */
+	parse_ok("[options]\nMonitor = on\n" DOOR "Monitor = off\n");
+	ck_assert_int_eq(cfg.opt.monitor, 1);
+	ck_assert_int_eq(door("d")->monitor, 0);
+	expect_error(DOOR "Monitor = yes\nmonitor = no\n", "gk.conf:5: ",
+	    "duplicate key 'monitor' in door 'd'", NULL);
+	expect_error(DOOR "Monitor = sometimes\n", "gk.conf:4: ",
+	    "bad value 'sometimes' for Monitor", "(allowed: yes, no", NULL);
+	expect_error("[options]\nMonitor = 1\n" DOOR "[options]\n"
+	    "Monitor = 0\n", "gk.conf:7: ", "duplicate key 'Monitor' in "
+	    "[options]", NULL);
+}
+END_TEST
+
+START_TEST(set_sequence)
+{
+	struct cfg_door d;
+	char e[CFG_ERR_MAX], text[512];
+	size_t off;
+	int i;
+
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(config_door_set_sequence(&d, "7000,8000:udp , 9000\r\n",
+	    22, e, sizeof(e)), 0);
+	ck_assert_str_eq(ports(d.seq, d.seq_len), "7000/tcp,8000/udp,9000/tcp");
+	ck_assert_str_eq(e, "");
+	/* Only len bytes count; leading blanks are fine. */
+	ck_assert_int_eq(config_door_set_sequence(&d, "  1:UDP,2,3", 9, e,
+	    sizeof(e)), 0);
+	ck_assert_str_eq(ports(d.seq, d.seq_len), "1/udp,2/tcp");
+
+	/* Errors are bare (the caller knows file and line); d is kept. */
+	ck_assert_int_eq(config_door_set_sequence(&d, "5,70000", 7, e,
+	    sizeof(e)), -1);
+	ck_assert_str_eq(e, "bad port '70000' in Sequence (allowed: 1-65535, "
+	    "optionally :tcp or :udp)");
+	ck_assert_str_eq(ports(d.seq, d.seq_len), "1/udp,2/tcp");
+	ck_assert_int_eq(config_door_set_sequence(&d, " \r\n", 3, e,
+	    sizeof(e)), -1);
+	ck_assert_str_eq(e, "empty sequence (allowed: port[:tcp|udp] items "
+	    "separated by commas)");
+	ck_assert_int_eq(config_door_set_sequence(&d, "1,,2", 4, e,
+	    sizeof(e)), -1);
+	ck_assert_ptr_nonnull(strstr(e, "empty item in Sequence"));
+	/* The first of several errors; a tiny buffer is still a string. */
+	ck_assert_int_eq(config_door_set_sequence(&d, "x,y", 3, e, 8), -1);
+	ck_assert_str_eq(e, "bad por");
+	ck_assert_int_eq(config_door_set_sequence(&d, "x", 1, NULL, 0), -1);
+	ck_assert_uint_eq(d.seq_len, 2);
+
+	off = (size_t)snprintf(text, sizeof(text), "1");
+	for (i = 2; i <= CFG_MAX_SEQ; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, ",%d",
+		    i);
+	ck_assert_int_eq(config_door_set_sequence(&d, text, off, e,
+	    sizeof(e)), 0);
+	ck_assert_uint_eq(d.seq_len, CFG_MAX_SEQ);
+	off += (size_t)snprintf(text + off, sizeof(text) - off, ",99");
+	ck_assert_int_eq(config_door_set_sequence(&d, text, off, e,
+	    sizeof(e)), -1);
+	ck_assert_str_eq(e, "too many ports in Sequence (allowed: at most "
+	    "32)");
+	ck_assert_uint_eq(d.seq_len, CFG_MAX_SEQ);
+}
+END_TEST
+
+START_TEST(seq_conflict)
+{
+	struct cfg_door *ot;
+	char e[CFG_ERR_MAX];
+
+	parse_ok("[options]\nPublic_Ports = 80\n" DOOR
+	    "[ot]\nOne_Time_Sequences = /etc/gk/ot\nOpen_Ports = 23\n");
+	ot = &cfg.door[1];
+	ck_assert_int_eq(config_door_seq_conflict(&cfg, 1, e, sizeof(e)), 0);
+	ck_assert_int_eq(config_door_set_sequence(ot, "1,22:udp,7000", 12, e,
+	    sizeof(e)), 0);
+	ck_assert_int_eq(config_door_seq_conflict(&cfg, 1, e, sizeof(e)), 0);
+	ck_assert_int_eq(config_door_set_sequence(ot, "1,22", 4, e,
+	    sizeof(e)), 0);
+	ck_assert_int_eq(config_door_seq_conflict(&cfg, 1, e, sizeof(e)), 1);
+	ck_assert_str_eq(e, "port 22/tcp of door 'ot''s sequence is opened "
+	    "by door 'd' (allowed: knock ports outside every Open_Ports)");
+	/* Its own Open_Ports count too. */
+	ck_assert_int_eq(config_door_set_sequence(ot, "23", 2, e, sizeof(e)),
+	    0);
+	ck_assert_int_eq(config_door_seq_conflict(&cfg, 1, e, sizeof(e)), 1);
+	ck_assert_ptr_nonnull(strstr(e, "opened by door 'ot'"));
+	ck_assert_int_eq(config_door_set_sequence(ot, "2,80", 4, e, sizeof(e)),
+	    0);
+	ck_assert_int_eq(config_door_seq_conflict(&cfg, 1, e, sizeof(e)), 1);
+	ck_assert_str_eq(e, "port 80/tcp of door 'ot''s sequence is public "
+	    "(allowed: knock ports outside Public_Ports)");
 }
 END_TEST
 
@@ -1356,6 +1819,39 @@ START_TEST(fixture_example)
 }
 END_TEST
 
+START_TEST(fixture_full)
+{
+	const struct cfg_door *d;
+
+	parse_fixture("gatekeeper-full.conf");
+	ck_assert_uint_eq(cfg.opt.queue, 7);
+	ck_assert_uint_eq(cfg.opt.protected_queue, 9);
+	ck_assert_str_eq(cfg.opt.control_group, "gk-admin");
+	ck_assert_str_eq(cfg.opt.user, "gatekeeper");
+	ck_assert_str_eq(cfg.opt.command_user, "fwcmd");
+	ck_assert_int_eq(cfg.opt.ruleset_external, 1);
+	ck_assert_int_eq(cfg.opt.monitor, 0);
+	ck_assert_int_eq(cfg.opt.log_refused, 1);
+	ck_assert_str_eq(cfg.opt.log_prefix, "GK-REFUSED");
+	ck_assert_uint_eq(cfg.opt.log_rate_n, 30);
+	ck_assert_uint_eq(cfg.opt.log_rate_period, 60);
+	ck_assert_uint_eq(cfg.opt.log_burst, 10);
+	ck_assert_int_eq(cfg.opt.scan_guard, 1);
+	ck_assert_str_eq(ports(cfg.opt.public_ports, cfg.opt.public_len),
+	    "80/tcp,443/tcp,443/udp");
+	ck_assert_uint_eq(cfg.opt.lockout_after, 3);
+	ck_assert_uint_eq(cfg.opt.lockout_time, 300);
+	d = door("closeSSH");
+	ck_assert_uint_eq(d->close_len, 2);
+	ck_assert_str_eq(cfg.door[d->close[0]].name, "openSSH");
+	ck_assert_str_eq(cfg.door[d->close[1]].name, "smtp");
+	ck_assert_uint_eq(d->open_len, 0);
+	d = door("smtp");
+	ck_assert_int_eq(d->monitor, 1);
+	ck_assert_uint_eq(d->seq_len, 0);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -1401,6 +1897,17 @@ config_suite(void)
 	tcase_add_test(tc, many_errors_collected);
 	tcase_add_test(tc, messages_bounded);
 	tcase_add_test(tc, noise);
+	tcase_add_test(tc, options_later_keys);
+	tcase_add_test(tc, booleans);
+	tcase_add_test(tc, user_names);
+	tcase_add_test(tc, log_prefix);
+	tcase_add_test(tc, log_rate);
+	tcase_add_test(tc, protected_queue);
+	tcase_add_test(tc, public_ports);
+	tcase_add_test(tc, close_doors);
+	tcase_add_test(tc, door_monitor);
+	tcase_add_test(tc, set_sequence);
+	tcase_add_test(tc, seq_conflict);
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, fixture_debian);
 	tcase_add_test(tc, fixture_cheatsheet);
@@ -1408,6 +1915,7 @@ config_suite(void)
 	tcase_add_test(tc, fixture_pktables);
 	tcase_add_test(tc, fixture_manpage);
 	tcase_add_test(tc, fixture_example);
+	tcase_add_test(tc, fixture_full);
 	suite_add_tcase(s, tc);
 	return s;
 }

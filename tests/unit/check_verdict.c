@@ -35,20 +35,33 @@ struct fixture {
 	struct knock_table *kt;
 	struct grant_table *gt;
 	struct verdict v;
+	struct config cfg;		/* a copy: tests may change it */
+	uint8_t last[128];		/* the last packet sent */
+	size_t last_len;
+	uint16_t sport;
 };
 
 static struct fixture *fx;
 
+/* State for the configuration text c. */
+static void
+start(const char *c)
+{
+	knock_free(fx->kt);
+	grant_free(fx->gt);
+	fx->cfg = *tu_config(c);
+	fx->kt = knock_new(64, fx->cfg.ndoors, &key);
+	fx->gt = grant_new(64, &key);
+	ck_assert(fx->kt != NULL && fx->gt != NULL);
+	verdict_init(&fx->s, &fx->cfg, fx->kt, fx->gt);
+}
+
 static void
 setup(void)
 {
-	const struct config *cfg = tu_config(conf);
-
 	fx = calloc(1, sizeof(*fx));
 	ck_assert_ptr_nonnull(fx);
-	fx->kt = knock_new(64, cfg->ndoors, &key);
-	fx->gt = grant_new(64, &key);
-	verdict_init(&fx->s, cfg, fx->kt, fx->gt);
+	start(conf);
 }
 
 static void
@@ -59,18 +72,38 @@ teardown(void)
 	free(fx);
 }
 
-/* Run one packet; returns 1 accepted, 0 dropped. */
+/* Run one packet, a new connection each time (its own source port);
+ * returns 1 accepted, 0 dropped. */
 static int
 send_pkt(const char *src, uint8_t proto, uint16_t dport, uint8_t flags,
     int64_t ms)
 {
-	uint8_t buf[128];
 	const char *dst = strchr(src, ':') ? "2001:db8::1" : "192.0.2.1";
-	size_t n = tu_raw(buf, sizeof(buf), src, dst, proto, 40000, dport,
-	    flags);
 
-	verdict_decide(&fx->s, buf, n, ms, &fx->v);
+	fx->last_len = tu_raw(fx->last, sizeof(fx->last), src, dst, proto,
+	    (uint16_t)(40000 + fx->sport++ % 20000), dport, flags);
+	verdict_decide(&fx->s, fx->last, fx->last_len, ms, &fx->v);
 	return fx->v.accept;
+}
+
+/* The last packet again, byte for byte. */
+static int
+resend(int64_t ms)
+{
+	verdict_decide(&fx->s, fx->last, fx->last_len, ms, &fx->v);
+	return fx->v.accept;
+}
+
+/* Did the last packet produce event type for door? */
+static int
+has_ev(int type, unsigned door)
+{
+	unsigned i;
+
+	for (i = 0; i < fx->v.nev; i++)
+		if (fx->v.ev[i].type == type && fx->v.ev[i].door == door)
+			return 1;
+	return 0;
 }
 
 static void
@@ -176,8 +209,310 @@ END_TEST
 
 START_TEST(unwatched_port_passes)
 {
-	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 80, TCPF_SYN, 0), 1);
+	start("[options]\nScan_Guard = no\n[d]\nSequence = 7000,8000\n"
+	    "Open_Ports = 22\n");
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 0), 0);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 80, TCPF_SYN, 1), 1);
 	ck_assert_int_eq(fx->v.reason, VR_UNWATCHED);
+	ck_assert_uint_eq(fx->v.nev, 0);
+	/* Without the guard, the attempt goes on. */
+	send_pkt("203.0.113.5", TCP, 8000, TCPF_SYN, 2);
+	ck_assert(has_ev(KEV_COMPLETE, 0));
+	ck_assert_uint_eq(fx->s.st.reason[VR_UNWATCHED], 1);
+}
+END_TEST
+
+START_TEST(scan_guard_resets)
+{
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 0), 0);
+	ck_assert_int_eq(send_pkt("203.0.113.5", UDP, 8000, 0, 1), 0);
+	/* Any other port: accepted, and the attempt is over. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 80, TCPF_SYN, 2), 1);
+	ck_assert_int_eq(fx->v.reason, VR_OBSERVED);
+	ck_assert_uint_eq(fx->v.nev, 1);
+	ck_assert(has_ev(KEV_RESET, 0));
+	ck_assert_uint_eq(fx->s.st.scan_resets, 1);
+	send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 3);
+	ck_assert_uint_eq(fx->v.ngrants, 0);
+	ck_assert_uint_eq(fx->v.nev, 0);
+	/* Nothing to reset: observed all the same, not counted. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", UDP, 53, 0, 4), 1);
+	ck_assert_int_eq(fx->v.reason, VR_OBSERVED);
+	ck_assert_uint_eq(fx->s.st.scan_resets, 1);
+	ck_assert_uint_eq(fx->s.st.reason[VR_OBSERVED], 2);
+	/* A protected port is no scan: the attempt survives it. */
+	send_pkt("203.0.113.6", TCP, 7000, TCPF_SYN, 10);
+	ck_assert_int_eq(send_pkt("203.0.113.6", TCP, 22, TCPF_SYN, 11), 0);
+	ck_assert_int_eq(fx->v.reason, VR_NO_GRANT);
+	send_pkt("203.0.113.6", UDP, 8000, 0, 12);
+	send_pkt("203.0.113.6", TCP, 9000, TCPF_SYN, 13);
+	ck_assert_uint_eq(fx->v.ngrants, 1);
+}
+END_TEST
+
+START_TEST(public_ports_pass)
+{
+	start("[options]\nPublic_Ports = 80, 53:udp\n"
+	    "[d]\nSequence = 7000,8000\nOpen_Ports = 22\n");
+	send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 0);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 80, TCPF_SYN, 1), 1);
+	ck_assert_int_eq(fx->v.reason, VR_PUBLIC);
+	ck_assert_int_eq(send_pkt("203.0.113.5", UDP, 53, 0, 2), 1);
+	ck_assert_int_eq(fx->v.reason, VR_PUBLIC);
+	ck_assert_uint_eq(fx->v.nev, 0);
+	/* Public ports are no scan: the attempt goes on. */
+	send_pkt("203.0.113.5", TCP, 8000, TCPF_SYN, 3);
+	ck_assert(has_ev(KEV_COMPLETE, 0));
+	/* 80/udp is not public. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", UDP, 80, 0, 4), 1);
+	ck_assert_int_eq(fx->v.reason, VR_OBSERVED);
+	ck_assert_uint_eq(fx->s.st.reason[VR_PUBLIC], 2);
+}
+END_TEST
+
+START_TEST(retransmitted_knock_is_ignored)
+{
+	send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 0);
+	ck_assert_int_eq(resend(1000), 0);
+	ck_assert_int_eq(fx->v.reason, VR_KNOCK);
+	ck_assert_uint_eq(fx->v.nev, 0);
+	ck_assert_uint_eq(fx->s.st.duplicates, 1);
+	send_pkt("203.0.113.5", UDP, 8000, 0, 1001);
+	ck_assert_int_eq(resend(1002), 0);
+	send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 1003);
+	ck_assert_uint_eq(fx->v.ngrants, 1);
+	ck_assert_uint_eq(fx->s.st.duplicates, 2);
+	ck_assert_uint_eq(fx->s.st.knocks, 3);
+}
+END_TEST
+
+START_TEST(lockout)
+{
+	start("[options]\nLockout_After = 2\nLockout_Time = 5\n"
+	    "[d]\nSequence = 7000,8000\nOpen_Ports = 22\n");
+	/* Two wrong knocks (7000 again), two failures. */
+	send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 0);
+	send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 1);
+	ck_assert(has_ev(KEV_RESET, 0));
+	ck_assert(!has_ev(KEV_LOCKOUT, 0));
+	send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 2);
+	ck_assert_int_eq(fx->v.accept, 0);
+	ck_assert_int_eq(fx->v.reason, VR_KNOCK);
+	ck_assert(has_ev(KEV_LOCKOUT, 0));
+	ck_assert_int_eq(fx->v.locked, 0);	/* this one counted */
+	ck_assert_uint_eq(fx->s.st.lockouts, 1);
+	/* Locked out: knocks are dropped and ignored, and say so. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 100),
+	    0);
+	ck_assert_int_eq(fx->v.locked, 1);
+	ck_assert_uint_eq(fx->v.nev, 0);
+	send_pkt("203.0.113.5", TCP, 8000, TCPF_SYN, 101);
+	ck_assert_int_eq(fx->v.locked, 1);
+	ck_assert_uint_eq(fx->v.ngrants, 0);
+	ck_assert_uint_eq(fx->s.st.locked, 2);
+	/* The lockout holds no grant back: other ports are as they were. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 102), 0);
+	ck_assert_int_eq(fx->v.locked, 0);
+	/* Lockout_Time after it began, knocking works again. */
+	send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 5001);
+	ck_assert_int_eq(fx->v.locked, 1);
+	send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 5002);
+	ck_assert_int_eq(fx->v.locked, 0);
+	send_pkt("203.0.113.5", TCP, 8000, TCPF_SYN, 5003);
+	ck_assert_uint_eq(fx->v.ngrants, 1);
+	ck_assert_uint_eq(fx->s.st.lockouts, 1);
+}
+END_TEST
+
+static const char *const closing =
+    "[ssh]\nSequence = 7000\nOpen_Ports = 22\n"
+    "[vpn]\nSequence = 6000\nOpen_Ports = 51820:udp\n"
+    "[close]\nSequence = 9000\nClose = ssh, vpn\n"
+    "[close2]\nSequence = 9000, 9001\nClose = vpn\n"
+    "[both]\nSequence = 5000\nOpen_Ports = 2222\nClose = both2\n"
+    "[both2]\nSequence = 5000\nOpen_Ports = 2223\n";
+
+START_TEST(close_revokes)
+{
+	start(closing);
+	send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 0);
+	send_pkt("203.0.113.6", TCP, 7000, TCPF_SYN, 0);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 1), 1);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 2), 0);
+	ck_assert_uint_eq(fx->v.ngrants, 0);
+	ck_assert_uint_eq(fx->v.ncloses, 2);
+	ck_assert_uint_eq(fx->v.close[0].door, 0);
+	ck_assert_uint_eq(fx->v.close[0].by, 2);
+	ck_assert_uint_eq(fx->v.close[0].revoked, 1);
+	ck_assert_uint_eq(fx->v.close[1].door, 1);
+	ck_assert_uint_eq(fx->v.close[1].revoked, 0);	/* had none */
+	ck_assert_uint_eq(fx->s.st.closes, 1);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 3), 0);
+	ck_assert_int_eq(fx->v.reason, VR_NO_GRANT);
+	/* Only the knocking source's grants. */
+	ck_assert_int_eq(send_pkt("203.0.113.6", TCP, 22, TCPF_SYN, 3), 1);
+}
+END_TEST
+
+START_TEST(close_once_per_packet)
+{
+	/* c1 (9001) and c2 (9000, 9001) complete on one packet, and both
+	 * close vpn: it is closed, and reported, once. */
+	start("[vpn]\nSequence = 6000\nOpen_Ports = 51820:udp\n"
+	    "[c1]\nSequence = 9001\nClose = vpn\n"
+	    "[c2]\nSequence = 9000, 9001\nClose = vpn\n");
+	send_pkt("203.0.113.5", TCP, 6000, TCPF_SYN, 0);
+	send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 1);
+	send_pkt("203.0.113.5", TCP, 9001, TCPF_SYN, 2);
+	ck_assert_uint_eq(fx->v.ndone, 2);
+	ck_assert_uint_eq(fx->v.ncloses, 1);
+	ck_assert_uint_eq(fx->v.close[0].door, 0);
+	ck_assert_uint_eq(fx->v.close[0].by, 1);
+	ck_assert_uint_eq(fx->v.close[0].revoked, 1);
+	ck_assert_int_eq(send_pkt("203.0.113.5", UDP, 51820, 0, 3), 0);
+}
+END_TEST
+
+START_TEST(close_wins_over_grant)
+{
+	start(closing);
+	/* both opens 2222 and closes both2, which the same knock opens. */
+	send_pkt("203.0.113.5", TCP, 5000, TCPF_SYN, 0);
+	ck_assert_uint_eq(fx->v.ngrants, 2);
+	ck_assert_uint_eq(fx->v.ncloses, 1);
+	ck_assert_uint_eq(fx->v.close[0].door, 5);
+	ck_assert_uint_eq(fx->v.close[0].revoked, 1);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 2222, TCPF_SYN, 1), 1);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 2223, TCPF_SYN, 1), 0);
+}
+END_TEST
+
+START_TEST(done_doors)
+{
+	start("[cmd]\nSequence = 5000\nStart_Command = run %IP%\n"
+	    "Start_Command_6 =\n"
+	    "[ot]\nOne_Time_Sequences = /etc/gk/ot\nOpen_Ports = 22\n"
+	    "Monitor = yes\n"
+	    "[open]\nSequence = 5000\nOpen_Ports = 23\n");
+	send_pkt("203.0.113.5", TCP, 5000, TCPF_SYN, 0);
+	ck_assert_uint_eq(fx->v.ndone, 2);
+	ck_assert_uint_eq(fx->v.done[0].door, 0);
+	ck_assert_uint_eq(fx->v.done[0].command, 1);
+	ck_assert_uint_eq(fx->v.done[0].one_time, 0);
+	ck_assert_uint_eq(fx->v.done[0].monitor, 0);
+	ck_assert_uint_eq(fx->v.done[1].door, 2);
+	ck_assert_uint_eq(fx->v.done[1].command, 0);
+	ck_assert_uint_eq(fx->v.ngrants, 1);
+	/* No IPv6 command: nothing to run for an IPv6 source. */
+	send_pkt("2001:db8:1::5", TCP, 5000, TCPF_SYN, 1);
+	ck_assert_uint_eq(fx->v.ndone, 2);
+	ck_assert_uint_eq(fx->v.done[0].command, 0);
+	/* A one-time door, once it has a sequence. */
+	ck_assert_int_eq(config_door_set_sequence(&fx->cfg.door[1], "4000",
+	    4, NULL, 0), 0);
+	verdict_door_changed(&fx->s, 1);
+	send_pkt("203.0.113.5", TCP, 4000, TCPF_SYN, 2);
+	ck_assert_uint_eq(fx->v.ndone, 1);
+	ck_assert_uint_eq(fx->v.done[0].door, 1);
+	ck_assert_uint_eq(fx->v.done[0].one_time, 1);
+	ck_assert_uint_eq(fx->v.done[0].monitor, 1);
+	ck_assert_uint_eq(fx->v.ngrants, 1);
+}
+END_TEST
+
+START_TEST(one_time_sequence_changes)
+{
+	struct cfg_door *ot;
+
+	start("[ot]\nOne_Time_Sequences = /etc/gk/ot\nOpen_Ports = 22\n"
+	    "[a]\nSequence = 7000\nOpen_Ports = 23\n");
+	ot = &fx->cfg.door[0];
+	/* No sequence yet: the door is shut, its ports unwatched. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 3000, TCPF_SYN, 0), 1);
+	ck_assert_int_eq(fx->v.reason, VR_OBSERVED);
+	ck_assert_int_eq(config_door_set_sequence(ot, "3000,3001", 9, NULL,
+	    0), 0);
+	verdict_door_changed(&fx->s, 0);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 3000, TCPF_SYN, 1), 0);
+	ck_assert_int_eq(fx->v.reason, VR_KNOCK);
+	ck_assert(has_ev(KEV_STAGE, 0));
+	/* Used up: the next sequence, and the old progress is gone. */
+	ck_assert_int_eq(config_door_set_sequence(ot, "3001,3002", 9, NULL,
+	    0), 0);
+	verdict_door_changed(&fx->s, 0);
+	send_pkt("203.0.113.5", TCP, 3001, TCPF_SYN, 2);
+	ck_assert(has_ev(KEV_STAGE, 0));
+	ck_assert_uint_eq(fx->v.ngrants, 0);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 3000, TCPF_SYN, 3), 1);
+	ck_assert_int_eq(fx->v.reason, VR_OBSERVED);
+	/* The counters run on. */
+	ck_assert_uint_eq(fx->s.st.packets, 4);
+}
+END_TEST
+
+START_TEST(monitor_global)
+{
+	uint8_t buf[64] = { 0x45 };
+
+	start("[options]\nMonitor = yes\n"
+	    "[d]\nSequence = 7000,8000\nOpen_Ports = 22\n");
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 0), 1);
+	ck_assert_int_eq(fx->v.monitor, 1);
+	ck_assert_int_eq(fx->v.would_accept, 0);
+	ck_assert_int_eq(fx->v.reason, VR_NO_GRANT);
+	ck_assert(verdict_refused(&fx->v));
+	/* Knocks pass too, and still count. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 1), 1);
+	ck_assert_int_eq(fx->v.monitor, 1);
+	ck_assert_int_eq(fx->v.reason, VR_KNOCK);
+	send_pkt("203.0.113.5", TCP, 8000, TCPF_SYN, 2);
+	ck_assert_uint_eq(fx->v.ngrants, 1);
+	/* What would pass anyway is no monitor verdict. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 3), 1);
+	ck_assert_int_eq(fx->v.monitor, 0);
+	ck_assert_int_eq(fx->v.would_accept, 1);
+	ck_assert_int_eq(fx->v.reason, VR_GRANT);
+	ck_assert(!verdict_refused(&fx->v));
+	/* Even garbage passes. */
+	verdict_decide(&fx->s, buf, 10, 4, &fx->v);
+	ck_assert_int_eq(fx->v.accept, 1);
+	ck_assert_int_eq(fx->v.monitor, 1);
+	ck_assert_int_eq(fx->v.reason, VR_MALFORMED);
+	ck_assert_uint_eq(fx->s.st.monitored, 4);
+	ck_assert_uint_eq(fx->s.st.accepted, 5);
+	ck_assert_uint_eq(fx->s.st.dropped, 0);
+	ck_assert_uint_eq(fx->s.st.reason[VR_NO_GRANT], 1);
+}
+END_TEST
+
+START_TEST(monitor_per_door)
+{
+	uint8_t buf[64] = { 0x45 };
+
+	start("[watch]\nSequence = 7000,8000\nOpen_Ports = 22, 25\n"
+	    "Monitor = yes\n"
+	    "[enforce]\nSequence = 8000,9000\nOpen_Ports = 25, 26\n");
+	/* 22 concerns only a monitored door. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 0), 1);
+	ck_assert_int_eq(fx->v.monitor, 1);
+	ck_assert_int_eq(fx->v.reason, VR_NO_GRANT);
+	/* 25 and 26 concern an enforcing door too. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 25, TCPF_SYN, 1), 0);
+	ck_assert_int_eq(fx->v.monitor, 0);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 26, TCPF_SYN, 1), 0);
+	/* Knock ports likewise. */
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 2), 1);
+	ck_assert_int_eq(fx->v.monitor, 1);
+	ck_assert(has_ev(KEV_STAGE, 0));
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 8000, TCPF_SYN, 3), 0);
+	ck_assert_int_eq(fx->v.reason, VR_KNOCK);
+	ck_assert_uint_eq(fx->v.ngrants, 1);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 4), 0);
+	/* Garbage concerns no door: dropped. */
+	verdict_decide(&fx->s, buf, 10, 5, &fx->v);
+	ck_assert_int_eq(fx->v.accept, 0);
+	ck_assert_int_eq(fx->v.monitor, 0);
+	ck_assert_uint_eq(fx->s.st.monitored, 2);
 }
 END_TEST
 
@@ -185,6 +520,9 @@ START_TEST(reason_names)
 {
 	ck_assert_str_eq(verdict_reason_name(VR_NO_GRANT), "no-grant");
 	ck_assert_str_eq(verdict_reason_name(VR_GRANT), "grant");
+	ck_assert_str_eq(verdict_reason_name(VR_PUBLIC), "public");
+	ck_assert_str_eq(verdict_reason_name(VR_OBSERVED), "observed");
+	ck_assert_str_eq(verdict_reason_name(VR_UNWATCHED), "unwatched");
 	ck_assert_str_eq(verdict_reason_name(VR_NREASONS), "?");
 }
 END_TEST
@@ -205,6 +543,17 @@ verdict_suite(void)
 	tcase_add_test(tc, command_only_door_makes_no_grant);
 	tcase_add_test(tc, malformed_is_dropped_and_counted);
 	tcase_add_test(tc, unwatched_port_passes);
+	tcase_add_test(tc, scan_guard_resets);
+	tcase_add_test(tc, public_ports_pass);
+	tcase_add_test(tc, retransmitted_knock_is_ignored);
+	tcase_add_test(tc, lockout);
+	tcase_add_test(tc, close_revokes);
+	tcase_add_test(tc, close_once_per_packet);
+	tcase_add_test(tc, close_wins_over_grant);
+	tcase_add_test(tc, done_doors);
+	tcase_add_test(tc, one_time_sequence_changes);
+	tcase_add_test(tc, monitor_global);
+	tcase_add_test(tc, monitor_per_door);
 	tcase_add_test(tc, reason_names);
 	suite_add_tcase(s, tc);
 	return s;

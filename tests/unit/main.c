@@ -1,4 +1,5 @@
-/* Unit test runner: every pure module's suite, in one process. */
+/* Unit test runner: every pure module's suite, in one process (plus the
+ * small file-I/O modules otseq and statefile, on files in /tmp). */
 #include <stdlib.h>
 
 #include "suites.h"
@@ -14,6 +15,12 @@ main(void)
 	srunner_add_suite(sr, knock_suite());
 	srunner_add_suite(sr, grant_suite());
 	srunner_add_suite(sr, verdict_suite());
+	srunner_add_suite(sr, logfmt_suite());
+	srunner_add_suite(sr, otseq_suite());
+	srunner_add_suite(sr, state_suite());
+	srunner_add_suite(sr, ctlproto_suite());
+	srunner_add_suite(sr, cmdline_suite());
+	srunner_add_suite(sr, ratelimit_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

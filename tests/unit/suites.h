@@ -10,5 +10,11 @@ Suite *pkt_suite(void);
 Suite *knock_suite(void);
 Suite *grant_suite(void);
 Suite *verdict_suite(void);
+Suite *logfmt_suite(void);
+Suite *otseq_suite(void);
+Suite *state_suite(void);
+Suite *ctlproto_suite(void);
+Suite *cmdline_suite(void);
+Suite *ratelimit_suite(void);
 
 #endif

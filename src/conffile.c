@@ -92,14 +92,48 @@ print_flags(FILE *f, const struct cfg_door *d)
 	}
 }
 
+static const char *
+period_name(uint32_t s)
+{
+	return s == 1 ? "second" : s == 60 ? "minute" : s == 3600 ? "hour" :
+	    "day";
+}
+
+static void
+print_options(FILE *f, const struct config *cfg)
+{
+	const struct cfg_options *o = &cfg->opt;
+	char ports[CFG_MAX_PUBLIC * 12];
+
+	fprintf(f, "queues %u (knock) and %u (protected), ruleset %s%s\n",
+	    o->queue, o->protected_queue,
+	    o->ruleset_external ? "external" : "installed by the daemon",
+	    o->monitor ? ", MONITOR MODE: nothing is dropped" : "");
+	if (o->scan_guard)
+		fprintf(f, "scan guard on, public ports %s\n", o->public_len ?
+		    config_ports_format(o->public_ports, o->public_len, ports,
+		    sizeof(ports)) : "none");
+	else
+		fprintf(f, "scan guard off\n");
+	if (o->lockout_after)
+		fprintf(f, "lockout after %u failed sequences for %us\n",
+		    o->lockout_after, o->lockout_time);
+	else
+		fprintf(f, "lockout never\n");
+	fprintf(f, "log refused %s, %u per %s per source, burst %u\n",
+	    o->log_refused ? "yes" : "no", o->log_rate_n,
+	    period_name(o->log_rate_period), o->log_burst);
+}
+
 void
 conffile_print_summary(FILE *f, const char *path, const struct config *cfg)
 {
 	char ports[CFG_MAX_SEQ * 12];
-	unsigned i;
+	unsigned i, j;
 
-	fprintf(f, "%s: OK, %u door%s, queue %u\n", path, cfg->ndoors,
-	    cfg->ndoors == 1 ? "" : "s", cfg->opt.queue);
+	fprintf(f, "%s: OK, %u door%s\n", path, cfg->ndoors,
+	    cfg->ndoors == 1 ? "" : "s");
+	print_options(f, cfg);
 	for (i = 0; i < cfg->ndoors; i++) {
 		const struct cfg_door *d = &cfg->door[i];
 
@@ -119,6 +153,11 @@ conffile_print_summary(FILE *f, const char *path, const struct config *cfg)
 			    sizeof(ports)), d->open_timeout);
 		if (d->start_cmd[0] || d->start_cmd6[0])
 			fprintf(f, ", runs a command");
+		for (j = 0; j < d->close_len; j++)
+			fprintf(f, "%s%s", j ? ", " : ", closes ",
+			    cfg->door[d->close[j]].name);
+		if (d->monitor)
+			fprintf(f, ", monitor only");
 		fputc('\n', f);
 	}
 }

@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd.h"
 #include "conffile.h"
 #include "ctl.h"
 #include "log.h"
@@ -28,6 +27,7 @@
 #include "queue.h"
 #include "ratelimit.h"
 #include "rules.h"
+#include "spawner.h"
 #include "state.h"
 #include "statefile.h"
 #include "verdict.h"
@@ -36,8 +36,7 @@
 #define REINSTALL_RETRY_MS	1000	/* after a failed reinstall */
 #define SAVE_DELAY_MS		1000	/* coalesce state file writes */
 #define SAVE_RETRY_MS		30000	/* after a failed write */
-#define CMD_MAX_RUNNING		8
-#define CMD_MAX_PENDING		256
+#define SPAWNER_STOP_MS		8000	/* pending stop commands at exit */
 
 /* What one running configuration owns. */
 struct running {
@@ -59,7 +58,7 @@ static struct {
 	struct queue *knockq, *protq;
 	enum nft_backend backend;
 	struct ctl *ctl;
-	struct cmd_runner *cmd;
+	struct spawner sp;
 	struct verdict v;
 	int64_t started_ms;
 	int64_t next_report_ms;
@@ -423,7 +422,7 @@ advance_one_time(unsigned d)
 }
 
 static void
-run_completed(const struct verdict *v, int64_t now)
+run_completed(const struct verdict *v)
 {
 	unsigned i;
 
@@ -431,8 +430,8 @@ run_completed(const struct verdict *v, int64_t now)
 		const struct verdict_done *dn = &v->done[i];
 
 		if (dn->command && !dn->monitor)
-			cmd_start(D.cmd, &D.run.cfg->door[dn->door],
-			    &v->pkt.src, now);
+			spawner_run(&D.sp, D.run.cfg->door[dn->door].name,
+			    &v->pkt.src);
 		if (dn->one_time)
 			advance_one_time(dn->door);
 	}
@@ -458,7 +457,7 @@ on_packet(void *arg, const uint8_t *pkt, size_t len)
 		emit(LOG_INFO, &l);
 	}
 	if (v->ndone)
-		run_completed(v, now);
+		run_completed(v);
 	return v->accept;
 }
 
@@ -582,6 +581,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 		D.protq = pq;
 	}
 	rl_set_rate(&D.rl, log_rate(cfg));
+	spawner_reload(&D.sp);
 	state_dirty();
 	log_msg(LOG_NOTICE, "reloaded", "%u doors, queues %u and %u",
 	    cfg->ndoors, cfg->opt.queue, cfg->opt.protected_queue);
@@ -685,13 +685,6 @@ static const struct ctl_ops ctl_ops = {
 	ctl_snapshot, ctl_grant, ctl_revoke, ctl_reload, ctl_log,
 };
 
-static void
-cmd_log(void *ctx, int prio, const char *line)
-{
-	(void)ctx;
-	log_line(prio, line);
-}
-
 /* --- ruleset upkeep ------------------------------------------------------ */
 
 /* Put our table back after somebody else removed it or parts of it. */
@@ -740,7 +733,6 @@ signal_fd(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -763,9 +755,6 @@ on_signal(int fd)
 		case SIGUSR1:
 			log_reopen();
 			break;
-		case SIGCHLD:
-			cmd_on_sigchld(D.cmd, now_ms());
-			break;
 		default:
 			D.stop = (int)si.ssi_signo;
 		}
@@ -787,7 +776,6 @@ poll_timeout(int64_t now)
 	next = earliest(next, D.reinstall_ms);
 	next = earliest(next, D.save_ms);
 	next = earliest(next, ctl_next_deadline(D.ctl));
-	next = earliest(next, cmd_next_deadline(D.cmd));
 	if (next <= now)
 		return 0;
 	return next - now > 60000 ? 60000 : (int)(next - now);
@@ -802,7 +790,6 @@ due_work(int64_t now)
 		reinstall("was missing");
 	if (D.save_ms && now >= D.save_ms)
 		state_save();
-	cmd_tick(D.cmd, now);
 }
 
 /* Answer a queue; a socket error is fatal (verdicts would stop). */
@@ -820,22 +807,18 @@ serve(struct queue *q)
 static int
 event_loop(int sigfd)
 {
-	unsigned nfix = PFD_FIXED, nctl, ncmd, max = PFD_FIXED + CTL_POLLFDS +
-	    cmd_pollfds_max(D.cmd);
-	struct pollfd *pfd = calloc(max, sizeof(*pfd));
+	struct pollfd pfd[PFD_FIXED + CTL_POLLFDS];
+	unsigned nctl;
 	int rc = 0;
 
-	if (pfd == NULL)
-		return -1;
 	while (!D.stop && rc == 0) {
 		due_work(now_ms());
 		pfd[PFD_PROTECTED] = (struct pollfd){ queue_fd(D.protq), POLLIN, 0 };
 		pfd[PFD_KNOCK] = (struct pollfd){ queue_fd(D.knockq), POLLIN, 0 };
 		pfd[PFD_SIGNAL] = (struct pollfd){ sigfd, POLLIN, 0 };
 		pfd[PFD_NFT] = (struct pollfd){ D.watchfd, POLLIN, 0 };
-		nctl = ctl_pollfds(D.ctl, pfd + nfix, CTL_POLLFDS);
-		ncmd = cmd_pollfds(D.cmd, pfd + nfix + nctl, max - nfix - nctl);
-		if (poll(pfd, nfix + nctl + ncmd, poll_timeout(now_ms())) < 0) {
+		nctl = ctl_pollfds(D.ctl, pfd + PFD_FIXED, CTL_POLLFDS);
+		if (poll(pfd, PFD_FIXED + nctl, poll_timeout(now_ms())) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_ERR, "error", "poll: %s", strerror(errno));
@@ -851,10 +834,8 @@ event_loop(int sigfd)
 			on_signal(sigfd);
 		if (pfd[PFD_NFT].revents & POLLIN)
 			on_nft_event();
-		cmd_on_poll(D.cmd, pfd + nfix + nctl, ncmd, now_ms());
-		ctl_process(D.ctl, pfd + nfix, nctl, now_ms());
+		ctl_process(D.ctl, pfd + PFD_FIXED, nctl, now_ms());
 	}
-	free(pfd);
 	return rc;
 }
 
@@ -933,6 +914,8 @@ teardown(void)
 {
 	char err[512];
 
+	/* Pending stop commands run while the table still enforces. */
+	spawner_stop(&D.sp, SPAWNER_STOP_MS);
 	if (!D.run.cfg->opt.ruleset_external &&
 	    nft_remove(err, sizeof(err)) != 0)
 		log_msg(LOG_ERR, "error", "%s", err);
@@ -940,8 +923,6 @@ teardown(void)
 	queue_close(D.protq);
 	nftwatch_close(D.watchfd);
 	ctl_close(D.ctl);
-	cmd_shutdown(D.cmd, now_ms());
-	cmd_free(D.cmd);
 }
 
 static int
@@ -954,6 +935,10 @@ run_daemon(struct config *cfg)
 		fprintf(stderr, "gatekeeperd: %s\n", err);
 		return 1;
 	}
+	/* The command helper keeps our starting privileges and nothing
+	 * else: fork it before any queue, netlink or control socket. */
+	if (spawner_start(&D.sp, D.conf_path, cfg, err, sizeof(err)) != 0)
+		log_fatal("%s", err);
 	if (getrandom(&D.key, sizeof(D.key), 0) != (ssize_t)sizeof(D.key))
 		log_fatal("getrandom: %s", strerror(errno));
 	rl_init(&D.rl, &D.key, log_rate(cfg));
@@ -965,9 +950,6 @@ run_daemon(struct config *cfg)
 		log_fatal("signalfd: %s", strerror(errno));
 	setup(cfg);
 	if (privdrop(cfg->opt.user, err, sizeof(err)) != 0)
-		log_fatal("%s", err);
-	if ((D.cmd = cmd_new(CMD_MAX_RUNNING, CMD_MAX_PENDING,
-	    cfg->opt.command_user, cmd_log, NULL, err, sizeof(err))) == NULL)
 		log_fatal("%s", err);
 	if (!D.foreground && daemon(0, 0) != 0)
 		log_fatal("daemon: %s", strerror(errno));

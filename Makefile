@@ -47,7 +47,7 @@ DEB_PKGS = build-essential pkg-config libmnl-dev libnetfilter-queue-dev \
 	   libnfnetlink-dev libnftnl-dev libcap-ng-dev check knockd netcat-openbsd nftables \
 	   iproute2 nmap tcpdump hping3 procps systemd
 
-.PHONY: all check unit e2e demo systemd-verify deps install clean help
+.PHONY: all check unit e2e demo bench systemd-verify deps deps-fuzz install clean help
 all: $(B)/gatekeeperd $(B)/gatekeeperctl
 
 # V=1 shows the commands.
@@ -103,10 +103,14 @@ systemd-verify: $(B)/gatekeeperd
 	MANPATH=$$d systemd-analyze verify $$d/gatekeeper.service; rc=$$?; rm -rf $$d; \
 	[ $$rc = 0 ] && echo "systemd-analyze verify: gatekeeper.service OK"; exit $$rc
 
-check: unit systemd-verify e2e
+check: unit fuzz-replay systemd-verify e2e
 
 demo: deps all
 	bash tests/e2e/demo.sh
+
+# Numbers, not pass/fail: connect latency, verdict throughput, flood memory.
+bench: all
+	GKD=$(CURDIR)/$(B)/gatekeeperd bash tests/e2e/bench.sh
 
 # Every Debian package needed to build, test and demo; idempotent.
 deps:
@@ -118,6 +122,10 @@ deps:
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "deps: all installed"; fi
+
+# `make fuzz` needs clang with libFuzzer.
+deps-fuzz:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="clang libclang-rt-14-dev"
 
 install: all $(B)/gatekeeperctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
@@ -147,6 +155,10 @@ help:
 	@echo "make check      unit and end-to-end tests (SAN=1: sanitizers)"
 	@echo "make deps       install the Debian packages needed (root)"
 	@echo "make install    install (PREFIX, DESTDIR)"
+	@echo "make fuzz       libFuzzer runs of the parsers (clang; FUZZ_TIME, FUZZ_RUNS)"
+	@echo "make bench      latency, throughput and flood numbers (root)"
 	@echo "make clean      remove build/"
+
+include tests/fuzz/fuzz.mk
 
 -include $(wildcard $(B)/obj/*.d)

@@ -881,11 +881,13 @@ cmd_shutdown(struct cmd_runner *r, int64_t now_ms)
 			r->pend[i].due_ms = now_ms;
 			stops++;
 		}
-	lf_init(&l, line, sizeof(line));
-	lf_str(&l, "event", "command-shutdown");
-	lf_u64(&l, "running", proc_count(r));
-	lf_u64(&l, "stops", stops);
-	r->log(r->log_ctx, LOG_NOTICE, line);
+	if (stops || proc_count(r)) {
+		lf_init(&l, line, sizeof(line));
+		lf_str(&l, "event", "command-shutdown");
+		lf_u64(&l, "running", proc_count(r));
+		lf_u64(&l, "stops", stops);
+		r->log(r->log_ctx, LOG_NOTICE, line);
+	}
 	/* Time goes on in the caller's base: now_ms plus what elapses here.
 	 * A stop still waiting for its (hung) start runs once the signals
 	 * below have ended that start. */

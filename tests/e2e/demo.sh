@@ -33,6 +33,12 @@ run cli1 nc -v -z -w 2 10.77.1.1 22
 say "Another machine (10.77.2.2) did not knock: still silent:"
 run cli2 nc -v -z -w 2 10.77.2.1 22
 
+say "gatekeeperctl shows the grant; revoking it closes the door again:"
+GKCTL=$(dirname "$GKD")/gatekeeperctl
+run srv "$GKCTL" -S "$WORK/control" grants
+run srv "$GKCTL" -S "$WORK/control" revoke 10.77.1.2
+run cli1 nc -v -z -w 2 10.77.1.1 22
+
 say "The daemon's log:"
 sed 's/^/    /' "$LOG"
 say "Stopping the daemon removes its table; the namespaces are deleted on exit."

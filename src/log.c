@@ -5,22 +5,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "logfmt.h"
 
+/* LogFile never grows past this: it is then renamed to LogFile.1 (one
+ * generation kept), so the log takes at most twice this on disk. */
+#define LOG_FILE_MAX	(64L * 1024 * 1024)
+
 static struct {
 	int to_stderr, to_syslog, fd;
+	off_t size;
+	int full;		/* could not rotate: file writes stopped */
 	char path[CFG_PATH_MAX];
-} lg = { 1, 0, -1, "" };
+} lg = { 1, 0, -1, 0, 0, "" };
 
 static int
 open_file(void)
 {
-	return open(lg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	struct stat st;
+	int fd = open(lg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW, 0640);
+
+	lg.size = fd >= 0 && fstat(fd, &st) == 0 ? st.st_size : 0;
+	lg.full = 0;
+	return fd;
+}
+
+/* Keep one old generation; if that fails, stop writing the file rather
+ * than fill the disk, and say so once on the other channels. */
+static void
+rotate(void)
+{
+	char old[CFG_PATH_MAX + 3];
+	int fd;
+
+	snprintf(old, sizeof(old), "%s.1", lg.path);
+	if (rename(lg.path, old) != 0 || (fd = open_file()) < 0) {
+		lg.full = 1;
+		if (lg.to_syslog)
+			syslog(LOG_ERR, "event=log-full path=%s", lg.path);
+		return;
+	}
+	close(lg.fd);
+	lg.fd = fd;
 }
 
 int
@@ -112,8 +143,12 @@ log_line(int prio, const char *line)
 		n = sizeof(buf) - 1;
 	if (lg.to_stderr)
 		write_all(STDERR_FILENO, buf, n);
-	if (lg.fd >= 0)
+	if (lg.fd >= 0 && !lg.full && lg.size + (off_t)n > LOG_FILE_MAX)
+		rotate();
+	if (lg.fd >= 0 && !lg.full) {
 		write_all(lg.fd, buf, n);
+		lg.size += (off_t)n;
+	}
 }
 
 static void

@@ -6,7 +6,6 @@
  * changes to the daemon's state go through the ctl_ops callbacks. */
 #include <errno.h>
 #include <grp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,19 +50,7 @@ struct ctl {
 	char out[CTL_REPLY_MAX];	/* replies are built here, then copied */
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- opening ---- */
 
@@ -93,9 +80,9 @@ resolve_group(const char *name, gid_t *gid, char *err, size_t errlen)
 	if (rc == 0 && res != NULL)
 		return 0;
 	if (rc == 0)
-		seterr(err, errlen, "control group '%s': no such group", name);
+		snprintf(err, errlen, "control group '%s': no such group", name);
 	else
-		seterr(err, errlen, "control group '%s': %s", name,
+		snprintf(err, errlen, "control group '%s': %s", name,
 		    strerror(rc));
 	return -1;
 }
@@ -107,7 +94,7 @@ sockaddr_for(const char *path, struct sockaddr_un *sun, char *err,
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
 	if (path[0] == '\0' || strlen(path) >= sizeof(sun->sun_path)) {
-		seterr(err, errlen, "control socket path '%.120s': empty or "
+		snprintf(err, errlen, "control socket path '%.120s': empty or "
 		    "longer than %zu bytes", path, sizeof(sun->sun_path) - 1);
 		return -1;
 	}
@@ -129,12 +116,12 @@ make_parent(const char *path, char *err, size_t errlen)
 	if (mkdir(dir, 0755) != 0) {
 		if (errno == EEXIST)
 			return 0;
-		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	/* Past the umask: traversable, the socket's own mode protects it. */
 	if (chmod(dir, 0755) != 0) {
-		seterr(err, errlen, "chmod %s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "chmod %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -165,21 +152,21 @@ remove_stale(const struct sockaddr_un *sun, char *err, size_t errlen)
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
 			return 0;
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		seterr(err, errlen, "%s exists and is not a socket; not "
+		snprintf(err, errlen, "%s exists and is not a socket; not "
 		    "removing it", path);
 		return -1;
 	}
 	if (socket_live(sun)) {
-		seterr(err, errlen, "%s: another process is listening there "
+		snprintf(err, errlen, "%s: another process is listening there "
 		    "(is gatekeeperd already running?)", path);
 		return -1;
 	}
 	if (unlink(path) != 0 && errno != ENOENT) {
-		seterr(err, errlen, "%s: cannot remove stale socket: %s", path,
+		snprintf(err, errlen, "%s: cannot remove stale socket: %s", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -192,13 +179,13 @@ static int
 set_access(struct ctl *c, char *err, size_t errlen)
 {
 	if (c->has_group && chown(c->path, (uid_t)-1, c->gid) != 0) {
-		seterr(err, errlen, "chown %s to group %u: %s%s", c->path,
+		snprintf(err, errlen, "chown %s to group %u: %s%s", c->path,
 		    (unsigned)c->gid, strerror(errno), errno == EPERM ?
 		    " (needs CAP_CHOWN)" : "");
 		return -1;
 	}
 	if (chmod(c->path, c->has_group ? 0660 : 0600) != 0) {
-		seterr(err, errlen, "chmod %s: %s", c->path, strerror(errno));
+		snprintf(err, errlen, "chmod %s: %s", c->path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -214,14 +201,14 @@ listen_on(struct ctl *c, const struct sockaddr_un *sun, char *err,
 
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		seterr(err, errlen, "control socket: %s", strerror(errno));
+		snprintf(err, errlen, "control socket: %s", strerror(errno));
 		return -1;
 	}
 	old = umask(0177);
 	rc = bind(c->fd, (const struct sockaddr *)sun, sizeof(*sun));
 	umask(old);
 	if (rc != 0) {
-		seterr(err, errlen, "bind %s: %s", c->path, strerror(errno));
+		snprintf(err, errlen, "bind %s: %s", c->path, strerror(errno));
 		return -1;
 	}
 	if (lstat(c->path, &st) == 0) {
@@ -231,7 +218,7 @@ listen_on(struct ctl *c, const struct sockaddr_un *sun, char *err,
 	if (set_access(c, err, errlen) != 0)
 		return -1;
 	if (listen(c->fd, CTL_BACKLOG) != 0) {
-		seterr(err, errlen, "listen %s: %s", c->path, strerror(errno));
+		snprintf(err, errlen, "listen %s: %s", c->path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -249,7 +236,7 @@ ctl_open(struct ctl **out, const char *path, const char *group,
 	if (sockaddr_for(path, &sun, err, errlen) != 0)
 		return -1;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		seterr(err, errlen, "control socket: out of memory");
+		snprintf(err, errlen, "control socket: out of memory");
 		return -1;
 	}
 	c->fd = -1;

@@ -52,21 +52,7 @@ tok_is(struct tok t, const char *s)
 	return strlen(s) == t.n && memcmp(t.p, s, t.n) == 0;
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Split at spaces and tabs; -1 when there are more than max tokens. */
 static int
@@ -134,7 +120,7 @@ parse_addr(struct tok t, struct addr *a, char *err, size_t errlen)
 			return 0;
 		}
 	}
-	seterr(err, errlen, "bad address '%.*s' (allowed: an IPv4 or IPv6 "
+	snprintf(err, errlen, "bad address '%.*s' (allowed: an IPv4 or IPv6 "
 	    "literal; host names are not resolved)", (int)(t.n > TOKEN_SHOW ?
 	    TOKEN_SHOW : t.n), t.p);
 	return -1;
@@ -167,7 +153,7 @@ parse_door(struct tok t, char *door, char *err, size_t errlen)
 			return 0;
 	}
 	door[0] = '\0';
-	seterr(err, errlen, "bad door name '%.*s' (allowed: 1-%d characters "
+	snprintf(err, errlen, "bad door name '%.*s' (allowed: 1-%d characters "
 	    "out of A-Z a-z 0-9 _ . -)", (int)(t.n > TOKEN_SHOW ? TOKEN_SHOW :
 	    t.n), t.p, CFG_NAME_MAX - 1);
 	return -1;
@@ -187,7 +173,7 @@ parse_seconds(struct tok t, unsigned *out, char *err, size_t errlen)
 	}
 	if (t.n == 0 || t.n > 6 || i != t.n || v < 1 ||
 	    v > CTL_GRANT_MAX_SECONDS) {
-		seterr(err, errlen, "bad seconds '%.*s' (allowed: 1-%u)",
+		snprintf(err, errlen, "bad seconds '%.*s' (allowed: 1-%u)",
 		    (int)(t.n > TOKEN_SHOW ? TOKEN_SHOW : t.n), t.p,
 		    (unsigned)CTL_GRANT_MAX_SECONDS);
 		return -1;
@@ -256,34 +242,34 @@ ctlproto_parse(const char *line, size_t len, struct ctl_req *req,
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len > CTL_REQ_MAX - 1) {
-		seterr(err, errlen, "request too long (allowed: %d bytes with "
+		snprintf(err, errlen, "request too long (allowed: %d bytes with "
 		    "the newline)", CTL_REQ_MAX);
 		return -1;
 	}
 	if ((bad = first_bad_byte(line, len)) < len) {
-		seterr(err, errlen, "non-printable byte 0x%02x at offset %zu "
+		snprintf(err, errlen, "non-printable byte 0x%02x at offset %zu "
 		    "(allowed: printable ASCII)", (unsigned char)line[bad], bad);
 		return -1;
 	}
 	if (split(line, len, t, MAX_TOKENS, &nt) != 0) {
-		seterr(err, errlen, "too many arguments");
+		snprintf(err, errlen, "too many arguments");
 		return -1;
 	}
 	first = nt > 0 && tok_is(t[0], "json");
 	req->json = (int)first;
 	if (nt == first) {
-		seterr(err, errlen, "empty request (commands: " CMD_LIST ")");
+		snprintf(err, errlen, "empty request (commands: " CMD_LIST ")");
 		return -1;
 	}
 	if (find_cmd(t[first], &req->cmd) != 0) {
-		seterr(err, errlen, "unknown command '%.*s' (commands: "
+		snprintf(err, errlen, "unknown command '%.*s' (commands: "
 		    CMD_LIST ")", (int)(t[first].n > TOKEN_SHOW ? TOKEN_SHOW :
 		    t[first].n), t[first].p);
 		return -1;
 	}
 	nt -= first + 1;
 	if (nt < cmds[req->cmd].min_args || nt > cmds[req->cmd].max_args) {
-		seterr(err, errlen, "%s arguments (usage: %s)",
+		snprintf(err, errlen, "%s arguments (usage: %s)",
 		    nt < cmds[req->cmd].min_args ? "missing" : "too many",
 		    cmd_usage(req->cmd));
 		return -1;
@@ -298,11 +284,11 @@ ctlproto_grant_args(const struct ctl_req *req, const struct config *cfg,
 	int d = config_door_find(cfg, req->door);
 
 	if (d < 0) {
-		seterr(err, errlen, "no door named '%s'", req->door);
+		snprintf(err, errlen, "no door named '%s'", req->door);
 		return -1;
 	}
 	if (cfg->door[d].open_len == 0) {
-		seterr(err, errlen, "door '%s' has no Open_Ports: nothing to "
+		snprintf(err, errlen, "door '%s' has no Open_Ports: nothing to "
 		    "grant", req->door);
 		return -1;
 	}
@@ -319,7 +305,7 @@ ctlproto_revoke_args(const struct ctl_req *req, const struct config *cfg,
 	if (req->door[0] == '\0')
 		return 0;
 	if ((*door = config_door_find(cfg, req->door)) < 0) {
-		seterr(err, errlen, "no door named '%s'", req->door);
+		snprintf(err, errlen, "no door named '%s'", req->door);
 		return -1;
 	}
 	return 0;

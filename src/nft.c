@@ -72,21 +72,7 @@ struct owner {
 	uint64_t handle;
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* --- the transaction ---------------------------------------------------- */
 
@@ -109,14 +95,14 @@ tx_open(char *err, size_t errlen)
 	int one = 1;
 
 	if (tx == NULL) {
-		seterr(err, errlen, "nft: %s", strerror(errno));
+		snprintf(err, errlen, "nft: %s", strerror(errno));
 		return NULL;
 	}
 	tx->seq = 1;
 	tx->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (tx->nl == NULL ||
 	    mnl_socket_bind(tx->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		seterr(err, errlen, "nft: netlink socket: %s", strerror(errno));
+		snprintf(err, errlen, "nft: netlink socket: %s", strerror(errno));
 		tx_close(tx);
 		return NULL;
 	}
@@ -125,7 +111,7 @@ tx_open(char *err, size_t errlen)
 	mnl_socket_setsockopt(tx->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	tx->batch = nftnl_batch_alloc(NFT_PAGE, NFT_MSG_MAX);
 	if (tx->batch == NULL) {
-		seterr(err, errlen, "nft: %s", strerror(errno));
+		snprintf(err, errlen, "nft: %s", strerror(errno));
 		tx_close(tx);
 		return NULL;
 	}
@@ -206,7 +192,7 @@ tx_send(struct tx *tx, char *err, size_t errlen)
 	int saved;
 
 	if (iov == NULL) {
-		seterr(err, errlen, "nft: %s", strerror(ENOMEM));
+		snprintf(err, errlen, "nft: %s", strerror(ENOMEM));
 		return ENOMEM;
 	}
 	nftnl_batch_iovec(tx->batch, iov, (uint32_t)n);
@@ -221,7 +207,7 @@ tx_send(struct tx *tx, char *err, size_t errlen)
 	saved = sendmsg(fd, &mh, 0) < 0 ? errno : 0;
 	free(iov);
 	if (saved != 0)
-		seterr(err, errlen, "nft: sending the batch: %s",
+		snprintf(err, errlen, "nft: sending the batch: %s",
 		    strerror(saved));
 	return saved;
 }
@@ -249,7 +235,7 @@ tx_read_acks(struct tx *tx, char *err, size_t errlen)
 		if (n < 0) {
 			int saved = errno;
 
-			seterr(err, errlen, "nft: reading acks: %s",
+			snprintf(err, errlen, "nft: reading acks: %s",
 			    strerror(saved));
 			return saved;
 		}
@@ -268,12 +254,12 @@ tx_read_acks(struct tx *tx, char *err, size_t errlen)
 		}
 	}
 	if (first != 0) {
-		seterr(err, errlen, "nft: %s: %s", tx_what(tx, first_seq),
+		snprintf(err, errlen, "nft: %s: %s", tx_what(tx, first_seq),
 		    strerror(first));
 		return first;
 	}
 	if (acked != tx->nmsgs) {
-		seterr(err, errlen, "nft: the kernel acked %u of %u messages",
+		snprintf(err, errlen, "nft: the kernel acked %u of %u messages",
 		    acked, tx->nmsgs);
 		return EPROTO;
 	}
@@ -291,7 +277,7 @@ tx_run(struct tx *tx, int commit, char *err, size_t errlen)
 		tx_next(tx);
 	}
 	if (tx->error != 0) {
-		seterr(err, errlen, "nft: building the batch: %s",
+		snprintf(err, errlen, "nft: building the batch: %s",
 		    strerror(tx->error));
 		return tx->error;
 	}
@@ -882,7 +868,7 @@ get_table(struct tx *tx, struct owner *o, char *err, size_t errlen)
 	    nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE) < 0) {
 		if (t != NULL)
 			nftnl_table_free(t);
-		seterr(err, errlen, "nft: %s", strerror(ENOMEM));
+		snprintf(err, errlen, "nft: %s", strerror(ENOMEM));
 		return -1;
 	}
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
@@ -890,7 +876,7 @@ get_table(struct tx *tx, struct owner *o, char *err, size_t errlen)
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
 	if (mnl_socket_sendto(tx->nl, nlh, nlh->nlmsg_len) < 0) {
-		seterr(err, errlen, "nft: get table: %s", strerror(errno));
+		snprintf(err, errlen, "nft: get table: %s", strerror(errno));
 		return -1;
 	}
 	do {
@@ -903,7 +889,7 @@ get_table(struct tx *tx, struct owner *o, char *err, size_t errlen)
 		return 0;
 	}
 	if (ret < 0) {
-		seterr(err, errlen, "nft: get table inet %s: %s", NFT_TABLE,
+		snprintf(err, errlen, "nft: get table inet %s: %s", NFT_TABLE,
 		    strerror(errno));
 		return -1;
 	}
@@ -945,7 +931,7 @@ nft_probe(enum nft_backend *out, char *err, size_t errlen)
 		return 0;
 	}
 	if (ret != ENOENT && ret != EOPNOTSUPP) {
-		seterr(err, errlen, "%s", native);
+		snprintf(err, errlen, "%s", native);
 		return -1;
 	}
 	ret = probe_one(NFT_BACKEND_COMPAT, err, errlen);
@@ -953,7 +939,7 @@ nft_probe(enum nft_backend *out, char *err, size_t errlen)
 		char compat[256];
 
 		snprintf(compat, sizeof(compat), "%s", err);
-		seterr(err, errlen, "nft: the kernel can queue packets "
+		snprintf(err, errlen, "nft: the kernel can queue packets "
 		    "neither with nft_queue (%s) nor with nft_compat and "
 		    "xt_NFQUEUE (%s)", native, compat);
 		return -1;
@@ -975,7 +961,7 @@ nft_install(const struct config *cfg, enum nft_backend be, char *err,
 	if (get_table(tx, &own, err, errlen) < 0)
 		goto out;
 	if (own.found && !own.ours) {
-		seterr(err, errlen, "nft: table inet %s exists and was not "
+		snprintf(err, errlen, "nft: table inet %s exists and was not "
 		    "created by gatekeeperd; remove it (nft delete table inet "
 		    "%s) or give it the comment \"%s\" to hand it over",
 		    NFT_TABLE, NFT_TABLE, NFT_OWNER_TAG);
@@ -1003,7 +989,7 @@ nft_present(char *err, size_t errlen)
 	if (get_table(tx, &own, err, errlen) == 0) {
 		ret = own.found;
 		if (own.found && !own.ours) {
-			seterr(err, errlen, "nft: table inet %s was replaced "
+			snprintf(err, errlen, "nft: table inet %s was replaced "
 			    "by one gatekeeperd did not create", NFT_TABLE);
 			ret = -1;
 		}
@@ -1028,7 +1014,7 @@ nft_remove(char *err, size_t errlen)
 		goto out;
 	}
 	if (!own.ours) {
-		seterr(err, errlen, "nft: table inet %s was not created by "
+		snprintf(err, errlen, "nft: table inet %s was not created by "
 		    "gatekeeperd; left in place", NFT_TABLE);
 		goto out;
 	}

@@ -7,7 +7,6 @@
  * for the bind ack is dropped too (its sender retransmits). */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,20 +67,7 @@ struct rx {
 	int		 send_errno;	/* a verdict could not be sent */
 };
 
-static void set_err(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Verdict batching.  Verdicts are appended in arrival order and sent in
  * one datagram; the kernel processes its messages in order. */
@@ -350,28 +336,28 @@ queue_open(struct queue **out, unsigned num, char *err, size_t errlen)
 
 	*out = NULL;
 	if (num > UINT16_MAX) {
-		set_err(err, errlen, "queue %u: queue numbers are 0-65535", num);
+		snprintf(err, errlen, "queue %u: queue numbers are 0-65535", num);
 		return -1;
 	}
 	if ((q = queue_alloc(num)) == NULL) {
-		set_err(err, errlen, "queue %u: %s", num, strerror(errno));
+		snprintf(err, errlen, "queue %u: %s", num, strerror(errno));
 		return -1;
 	}
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (q->nl == NULL ||
 	    mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    socket_setup(q) < 0) {
-		set_err(err, errlen, "queue %u: netlink socket: %s", num,
+		snprintf(err, errlen, "queue %u: netlink socket: %s", num,
 		    strerror(errno));
 		queue_free(q);
 		return -1;
 	}
 	if (bind_queue(q) < 0) {
 		if (errno == EPERM)
-			set_err(err, errlen, "queue %u is bound by another "
+			snprintf(err, errlen, "queue %u is bound by another "
 			    "process (or missing CAP_NET_ADMIN)", num);
 		else
-			set_err(err, errlen, "queue %u: bind: %s", num,
+			snprintf(err, errlen, "queue %u: bind: %s", num,
 			    strerror(errno));
 		queue_free(q);
 		return -1;
@@ -423,7 +409,7 @@ queue_process(struct queue *q, queue_cb cb, void *arg,
 			q->kerrors++;
 	}
 	if (n < 0) {
-		set_err(err, errlen, "queue %u: recv: %s", q->num,
+		snprintf(err, errlen, "queue %u: recv: %s", q->num,
 		    strerror(errno));
 		(void)verdict_flush(q);
 		return -1;
@@ -431,7 +417,7 @@ queue_process(struct queue *q, queue_cb cb, void *arg,
 	if (rx.send_errno == 0 && verdict_flush(q) < 0)
 		rx.send_errno = errno;
 	if (rx.send_errno != 0) {
-		set_err(err, errlen, "queue %u: verdict: %s", q->num,
+		snprintf(err, errlen, "queue %u: verdict: %s", q->num,
 		    strerror(rx.send_errno));
 		return -1;
 	}

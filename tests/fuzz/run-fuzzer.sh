@@ -13,6 +13,20 @@ shift 8
 
 mkdir -p "$work/corpus/$name" "$work/artifacts" || exit 1
 log=$work/$name.log
+
+# libFuzzer only adds files to the scratch corpus (a reduced input is a new
+# file): past a few thousand, loading it eats the run.  Merge it down to
+# the inputs that still add coverage first.
+if [ "$(find "$work/corpus/$name" -type f | wc -l)" -gt 2000 ]; then
+	rm -rf "$work/corpus/$name.new" && mkdir "$work/corpus/$name.new" &&
+	"$bin" -merge=1 -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 \
+	    "$work/corpus/$name.new" "$work/corpus/$name" \
+	    >"$log.merge" 2>&1 &&
+	rm -rf "$work/corpus/$name" &&
+	mv "$work/corpus/$name.new" "$work/corpus/$name" &&
+	echo "fuzz $name: scratch corpus merged down to" \
+	    "$(find "$work/corpus/$name" -type f | wc -l) inputs"
+fi
 set -- -max_len="$maxlen" -max_total_time="$secs" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -interrupted_exitcode=72 \
     -artifact_prefix="$work/artifacts/$name-" "$work/corpus/$name" "$@"

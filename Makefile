@@ -87,7 +87,7 @@ unit: $(B)/unit-tests
 	$(B)/unit-tests
 
 # End-to-end tests: root, namespaces, the real kernel queue.
-e2e: $(B)/gatekeeperd
+e2e: $(B)/gatekeeperd $(B)/gatekeeperctl
 	@rc=0; for t in tests/e2e/test_*.sh; do \
 	    echo "== $$t"; GKD=$(CURDIR)/$(B)/gatekeeperd bash $$t || rc=1; \
 	done; exit $$rc

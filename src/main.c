@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -303,6 +304,21 @@ catch_up_one_time(const struct state_otseq *ot, unsigned n_ot)
 	}
 }
 
+/* "Now" for the grants of the state file: the wall clock, or the file's
+ * write time if the clock has been set back since, so a clock jump never
+ * stretches a restored grant beyond what it had left when saved. */
+static int64_t
+restore_real_ms(const char *path)
+{
+	int64_t now = real_ms(), saved;
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return now;
+	saved = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+	return saved > now ? saved : now;
+}
+
 /* Grants and one-time positions of the last run; a bad file is set aside
  * and the daemon starts empty. */
 static void
@@ -325,7 +341,7 @@ state_restore(void)
 	if (rc == 0 && buf == NULL)
 		return;				/* first start */
 	if (rc == 0 && state_parse(buf, len, D.run.cfg, D.run.grants, ot,
-	    CFG_MAX_DOORS, &n_ot, now_ms(), real_ms(), &rep, err,
+	    CFG_MAX_DOORS, &n_ot, now_ms(), restore_real_ms(path), &rep, err,
 	    sizeof(err)) == 0) {
 		free(buf);
 		log_msg(LOG_NOTICE, "state-restore", "%s: %u grants restored, "

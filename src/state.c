@@ -424,8 +424,12 @@ apply_grant(struct apply *a, const struct rec *r)
 			d->remaining_ms = rem;
 		return;
 	}
-	/* More left than the door ever grants: the clock jumped back. */
-	limit = (int64_t)a->cfg->door[i].open_timeout * 1000;
+	/* More left than any grant can have: cut.  Not the door's
+	 * Open_Timeout: gatekeeperctl grant --for may grant longer (up to
+	 * CFG_LIM_TIMEOUT), and a restart must keep such grants.  A wall
+	 * clock set back since the file was written is the caller's to
+	 * handle (main counts from the file's mtime then). */
+	limit = (int64_t)CFG_LIM_TIMEOUT * 1000;
 	if (rem > limit) {
 		rem = limit;
 		rep->clamped++;

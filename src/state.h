@@ -67,7 +67,7 @@ struct state_report {
 	unsigned grants;	/* grant records in the file */
 	unsigned restored;	/* put into the grant table */
 	unsigned expired;	/* already past their expiry: dropped */
-	unsigned clamped;	/* cut to the door's Open_Timeout: clock jump */
+	unsigned clamped;	/* cut to CFG_LIM_TIMEOUT (a day) */
 	unsigned evicted;	/* pushed out because the table was full */
 	unsigned dropped;	/* door gone or opens nothing (enum above) */
 	unsigned otseqs;	/* otseq records in the file */
@@ -89,7 +89,7 @@ size_t state_format(char *buf, size_t len, const struct config *cfg,
 
 /* Parse buf[0..len) (need not be NUL-terminated).  On success returns 0,
  * adds the grants to gt with expiry now_mono_ms + (expires_real -
- * now_real_ms), clamped to the door's Open_Timeout, stores up to max_ot
+ * now_real_ms), clamped to CFG_LIM_TIMEOUT, stores up to max_ot
  * positions in ot and their number in *n_ot, and fills *rep.  A repeated
  * record replaces the earlier one.  On any error returns -1, writes
  * "line N: reason" to err and changes neither gt, ot nor *n_ot. */

@@ -241,24 +241,26 @@ START_TEST(expired_dropped)
 }
 END_TEST
 
-START_TEST(clamped_to_open_timeout)
+START_TEST(clamped_to_a_day)
 {
 	unsigned n_ot;
-	/* The wall clock went back a day: 86430 s "left" on a 30 s door. */
+	/* 86430 s "left": more than any grant can have (a day) is cut.
+	 * Longer than the door's Open_Timeout is kept: gatekeeperctl
+	 * grant --for may grant up to a day. */
 	struct grant_table *gt = parse_ok("gatekeeper-state 1\n"
 	    "grant 192.0.2.1 ssh 1700086430000\n"
-	    "grant 192.0.2.2 ssh 1700000030000\n"	/* exactly the limit */
-	    "grant 2001:db8::1 vpn 1700086400000\n"
+	    "grant 192.0.2.2 ssh 1700007200000\n"	/* 2 h on a 30 s door */
+	    "grant 2001:db8::1 vpn 1700086400000\n"	/* exactly the limit */
 	    "end 3\n", NULL, 0, &n_ot, NOW_MONO, NOW_REAL);
 
 	ck_assert_uint_eq(rep.restored, 3);
-	ck_assert_uint_eq(rep.clamped, 2);
+	ck_assert_uint_eq(rep.clamped, 1);
 	ck_assert_int_eq(expiry(gt, "192.0.2.1", D(&cfg, "ssh")),
-	    NOW_MONO + 30000);
+	    NOW_MONO + 86400000);
 	ck_assert_int_eq(expiry(gt, "192.0.2.2", D(&cfg, "ssh")),
-	    NOW_MONO + 30000);
+	    NOW_MONO + 7200000);
 	ck_assert_int_eq(expiry(gt, "2001:db8::1", D(&cfg, "vpn")),
-	    NOW_MONO + 3600000);
+	    NOW_MONO + 86400000);
 	grant_free(gt);
 }
 END_TEST
@@ -765,7 +767,7 @@ state_suite(void)
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, format_like_snprintf);
 	tcase_add_test(tc, expired_dropped);
-	tcase_add_test(tc, clamped_to_open_timeout);
+	tcase_add_test(tc, clamped_to_a_day);
 	tcase_add_test(tc, unknown_door_dropped_and_reported);
 	tcase_add_test(tc, report_is_bounded);
 	tcase_add_test(tc, otseq_limits_and_repeats);

@@ -6,6 +6,7 @@
  * socket, the command runner and the state file. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -465,7 +466,9 @@ on_packet(void *arg, const uint8_t *pkt, size_t len)
 	(void)arg;
 	verdict_decide(D.run.state, pkt, len, now, v);
 	emit_events(v, now);
-	if (!(verdict_refused(v) && !D.run.cfg->opt.log_refused) &&
+	/* Log_Refused = no hides refusals, never what Monitor let through. */
+	if (!(verdict_refused(v) && !v->monitor &&
+	    !D.run.cfg->opt.log_refused) &&
 	    rl_allow(&D.rl, v->reason == VR_MALFORMED ? &nowhere :
 	    &v->pkt.src, now)) {
 		lf_init(&l, line, sizeof(line));
@@ -544,6 +547,33 @@ carry_grants(const struct running *old, struct running *next, int64_t now)
 	}
 }
 
+/* Settings taken once at start: say so instead of ignoring a change. */
+static void
+warn_restart_only(const struct config *old, const struct config *cfg)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{ "Control_Socket", offsetof(struct cfg_options, control_socket) },
+		{ "Control_Group", offsetof(struct cfg_options, control_group) },
+		{ "User", offsetof(struct cfg_options, user) },
+		{ "Command_User", offsetof(struct cfg_options, command_user) },
+		{ "LogFile", offsetof(struct cfg_options, log_file) },
+		{ "PidFile", offsetof(struct cfg_options, pid_file) },
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp((const char *)&old->opt + keys[i].off,
+		    (const char *)&cfg->opt + keys[i].off) != 0)
+			log_msg(LOG_WARNING, "reload-partial", "%s changed: "
+			    "takes effect at the next restart", keys[i].key);
+	if (old->opt.use_syslog != cfg->opt.use_syslog)
+		log_msg(LOG_WARNING, "reload-partial", "UseSyslog changed: "
+		    "takes effect at the next restart");
+}
+
 static int
 queue_changed(const struct config *a, const struct config *b)
 {
@@ -586,6 +616,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 		running_free(&next);
 		goto fail;
 	}
+	warn_restart_only(D.run.cfg, cfg);
 	carry_grants(&D.run, &next, now_ms());
 	next.state->st = D.run.state->st;	/* counters run on */
 	running_free(&D.run);

@@ -45,7 +45,7 @@ UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=$(B)/obj/tests/%.o)
 
 DEB_PKGS = build-essential pkg-config libmnl-dev libnetfilter-queue-dev \
 	   libnfnetlink-dev libnftnl-dev libcap-ng-dev check knockd netcat-openbsd nftables \
-	   iproute2 nmap tcpdump hping3 procps systemd
+	   iproute2 nmap tcpdump hping3 procps systemd python3
 
 .PHONY: all check unit e2e demo bench systemd-verify deps deps-fuzz install clean help
 all: $(B)/gatekeeperd $(B)/gatekeeperctl
@@ -109,7 +109,7 @@ demo: deps all
 	bash tests/e2e/demo.sh
 
 # Numbers, not pass/fail: connect latency, verdict throughput, flood memory.
-bench: all
+bench: $(B)/gatekeeperd $(B)/gatekeeperctl
 	GKD=$(CURDIR)/$(B)/gatekeeperd bash tests/e2e/bench.sh
 
 # Every Debian package needed to build, test and demo; idempotent.

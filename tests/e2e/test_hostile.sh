@@ -1,10 +1,33 @@
 #!/usr/bin/env bash
 # End-to-end: what a hostile network and a careless admin do to the
-# gatekeeper must neither open a door nor lock out a granted user.
+# gatekeeper must neither open a door nor lock out a granted user:
+# ruleset flushes, SIGKILL and restart, privilege drop, port scans,
+# lockout, retransmitted knocks, malformed packets, spoofed floods.
+#
+# Every packet (scans, floods, crafted frames) goes from a client namespace
+# over its veth to the server namespace's own address: nothing leaves the
+# test's namespaces.
 . "$(dirname "$0")/lib.sh"
 setup_net
+need nmap hping3
 
-S4=10.77.1.1 C4=10.77.1.2
+S4=10.77.1.1 C4=10.77.1.2 S4B=10.77.2.1
+CTL=${GKCTL:-$(dirname "$GKD")/gatekeeperctl}
+[ -x "$CTL" ] || CTL=$GK_TOP/build/gatekeeperctl
+[ -x "$CTL" ] || { echo "Bail out! $CTL is missing (run make)"; exit 1; }
+
+ctl() { "$CTL" -S "$WORK/control" "$@"; }
+# counter NAME: one counter of `gatekeeperctl stats`.
+counter() { ctl stats | awk -v k="$1" '$1 == k { print $2 }'; }
+# A fresh daemon that knows nothing of the last one's grants.
+restart() { stop_daemon; rm -f "$WORK/state"; start_daemon "$1"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# wait_until SECONDS CMD...: poll CMD every 0.1 s.
+wait_until() {
+	local i n=$(($1 * 10)); shift
+	for i in $(seq $n); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
 
 CONFIG='[options]
 Queue = 9
@@ -17,6 +40,8 @@ Open_Timeout = 30'
 
 listen "$SRV" 22
 start_daemon "$CONFIG" || exit 1
+
+# --- nft flush ruleset and damage ------------------------------------------
 
 # An nftables.service reload flushes the ruleset: the daemon puts its
 # table back within a second, and the gate is closed again.
@@ -35,8 +60,15 @@ check "a damaged table is repaired" eval \
 	"srv nft list chain inet gatekeeper input 2>/dev/null | grep -q 'queue num 9'"
 check "repair logged" log_has 'event=reinstalled msg=".*was modified'
 
-# SIGKILL: established sessions continue, new ones fail.
-exec 7> >(cli1 nc $S4 22 >/dev/null)
+# --- SIGKILL, then restart ---------------------------------------------------
+
+# cli1's grant is in the state file (written a second after the grant).
+check "the grant reached the state file" \
+	wait_until 3 grep -q "$C4" "$WORK/state"
+
+# SIGKILL: established sessions continue, new ones fail.  (-N: the
+# session ends with our end of it, so the listener serves the next one.)
+exec 7> >(cli1 nc -N $S4 22 >/dev/null)
 echo before-kill >&7
 sleep 0.3
 stop_daemon KILL
@@ -46,5 +78,406 @@ sleep 0.3
 check "after SIGKILL the established session continues" \
 	grep -q after-kill "$WORK/$SRV-22"
 exec 7>&-
+
+# The restarted daemon honours the grant from the state file: the first
+# SYN of a new connection passes (nc -w 1: no retransmission needed).
+start_daemon "$CONFIG" || exit 1
+check "restart: grant restored from the state file" \
+	log_has 'event=state-restore msg=".* 1 grants restored'
+check "restart: the granted source connects at once" \
+	cli1 nc -z -w 1 $S4 22
+check "restart: others are still dropped" is_dropped "$CLI2" $S4B 22
+
+# --- privilege drop -----------------------------------------------------------
+
+# As nobody the daemon writes its state file into $WORK (the control
+# socket is made before the drop).
+chmod 0777 "$WORK"
+restart "$(printf '%s\n' "$CONFIG" | sed 's/^Queue = 9$/&\nUser = nobody/')" ||
+	exit 1
+ST=/proc/$DPID/status
+field() { awk -v k="$1:" '$1 == k { $1 = ""; print substr($0, 2) }' "$ST"; }
+echo "# as User = nobody: Uid $(field Uid), CapEff $(field CapEff)," \
+	"CapPrm $(field CapPrm), CapBnd $(field CapBnd), NoNewPrivs $(field NoNewPrivs)"
+check "User = nobody: runs as uid 65534 (real, effective, saved, fs)" \
+	[ "$(field Uid)" = "65534 65534 65534 65534" ]
+check "User = nobody: gid 65534, no supplementary groups" eval \
+	"[ \"\$(field Gid)\" = '65534 65534 65534 65534' ] && [ -z \"\$(field Groups)\" ]"
+check "User = nobody: effective and permitted = CAP_NET_ADMIN only" eval \
+	"[ \$(field CapEff) = 0000000000001000 ] && [ \$(field CapPrm) = 0000000000001000 ]"
+check "User = nobody: no inheritable or ambient capabilities" eval \
+	"[ \$(field CapInh) = 0000000000000000 ] && [ \$(field CapAmb) = 0000000000000000 ]"
+check "User = nobody: bounding set holds nothing but CAP_NET_ADMIN" \
+	[ $((0x$(field CapBnd) & ~0x1000)) = 0 ]
+check "User = nobody: no_new_privs" [ "$(field NoNewPrivs)" = 1 ]
+check "as nobody: no knock, dropped" is_dropped "$CLI1" $S4 22
+check "as nobody: a knock opens" eval \
+	"cli1 knock $S4 7000 8000 9000 && can_connect $CLI1 $S4 22"
+check "as nobody: the state file is written" \
+	wait_until 3 eval "[ \"\$(stat -c %u '$WORK/state' 2>/dev/null)\" = 65534 ]"
+srv nft flush ruleset
+sleep 1
+check "as nobody: table back within a second after a flush" eval \
+	"srv nft list table inet gatekeeper >/dev/null 2>&1 && log_has 'event=reinstalled'"
+check "as nobody, after the flush: the gate is closed" is_dropped "$CLI2" $S4B 22
+check "as nobody, after the flush: the granted source connects" \
+	can_connect "$CLI1" $S4 22
+check "as nobody, after the flush: a knock opens" eval \
+	"cli2 knock $S4B 7000 8000 9000 && can_connect $CLI2 $S4B 22"
+chmod 0700 "$WORK"
+
+# --- scans never open a door ------------------------------------------------
+
+# Ascending sequences, the easiest prey of a sequential scan.  Lockout is
+# off so that only the scan guard stands between the scan and the door.
+SCAN_CONFIG='[options]
+Queue = 9
+Lockout_After = 0
+
+[asc]
+Sequence = 1000,2000,3000
+Seq_Timeout = 30
+Open_Ports = 22
+Open_Timeout = 30
+
+[udpasc]
+Sequence = 7001:udp,7003:udp,7005:udp
+Seq_Timeout = 30
+Open_Ports = 2201
+Open_Timeout = 30'
+
+# scan NAME NMAP-ARGS...: from cli1 to the server, timed.
+scan() {
+	local name=$1 t0; shift
+	t0=$(now_ms)
+	cli1 timeout 60 nmap "$@" -T5 --max-retries 0 -n -Pn $S4 >"$WORK/nmap-$name" 2>&1
+	echo "# $name: nmap $* took $(($(now_ms) - t0)) ms"
+}
+
+listen "$SRV" 2201
+restart "$SCAN_CONFIG" || exit 1
+scan seq -sS -r -p1-65535
+check "sequential scan: all 65535 probes went past the guard" \
+	[ "$(counter verdict.observed)" -ge 65000 ]
+check "sequential scan: it knocked 1000 and the guard reset it" \
+	[ "$(counter knocks)" -ge 1 -a "$(counter scan_resets)" -ge 1 ]
+check "sequential SYN scan of 65535 ports: no grant" eval "! log_has 'event=grant'"
+check "sequential SYN scan: 22 still dropped" is_dropped "$CLI1" $S4 22
+scan random -sS -p1-65535
+check "random-order SYN scan: no grant" eval "! log_has 'event=grant'"
+check "random-order SYN scan: 22 still dropped" is_dropped "$CLI1" $S4 22
+scan udp -sU -r -p6995-7010
+check "UDP scan over the UDP sequence: no grant" eval "! log_has 'event=grant'"
+check "UDP scan: 2201 still dropped" is_dropped "$CLI1" $S4 2201
+
+# The control: without the guard the same scans open both doors, which is
+# what happens to knockd.
+restart "$(printf '%s\n' "$SCAN_CONFIG" | sed 's/^Lockout_After = 0$/&\nScan_Guard = no/')" ||
+	exit 1
+scan seq-unguarded -sS -r -p1-65535
+check "control, Scan_Guard = no: the sequential scan opens the door" eval \
+	"log_has 'event=grant src=$C4 door=asc' && can_connect $CLI1 $S4 22"
+scan udp-unguarded -sU -r -p6995-7010
+check "control, Scan_Guard = no: the UDP scan opens the door" eval \
+	"log_has 'event=grant src=$C4 door=udpasc' && can_connect $CLI1 $S4 2201"
+
+# --- lockout -------------------------------------------------------------------
+
+LOCK_CONFIG='[options]
+Queue = 9
+Lockout_After = 3
+Lockout_Time = 3
+
+[ssh]
+Sequence = 7000,8000,9000
+Seq_Timeout = 5
+Open_Ports = 22
+Open_Timeout = 30'
+
+restart "$LOCK_CONFIG" || exit 1
+cli1 knock $S4 7000 9000
+cli1 knock $S4 7000 9000
+check "two failed attempts: no lockout yet" eval "! log_has 'event=lockout'"
+cli1 knock $S4 7000 9000
+check "the third failed attempt locks the source out" \
+	wait_until 2 log_has "event=lockout src=$C4"
+LOCKED_AT=$(now_ms)
+cli1 knock $S4 7000 8000 9000
+check "locked out: the correct knock opens nothing" is_dropped "$CLI1" $S4 22
+check "locked out: its knocks are counted as ignored" [ "$(counter locked)" -ge 3 ]
+check "locked out: another source is unaffected" eval \
+	"cli2 knock $S4B 7000 8000 9000 && can_connect $CLI2 $S4B 22"
+left=$((LOCKED_AT + 3200 - $(now_ms)))
+[ $left -gt 0 ] && sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"
+check "after Lockout_Time the correct knock opens again" eval \
+	"cli1 knock $S4 7000 8000 9000 && can_connect $CLI1 $S4 22"
+
+# --- retransmitted knocks are not wrong knocks ----------------------------
+
+RETX_CONFIG='[options]
+Queue = 9
+
+[ssh]
+Sequence = 7000,8000,9000
+Seq_Timeout = 10
+Open_Ports = 22
+Open_Timeout = 30
+
+[udp3]
+Sequence = 7001:udp,8001:udp,9001:udp
+Seq_Timeout = 10
+Open_Ports = 2201
+Open_Timeout = 30'
+
+restart "$RETX_CONFIG" || exit 1
+# nc sends its SYN at 0 s and again at 1 s before -w 2 gives up.
+for p in 7000 8000 9000; do cli1 nc -z -w 2 $S4 $p 2>/dev/null; done
+DUPS=$(counter duplicates)
+echo "# TCP: knocks $(counter knocks), duplicates ignored $DUPS"
+check "nc knocks, each SYN retransmitted, open 22" can_connect "$CLI1" $S4 22
+# The retransmissions of 7000 and 8000 must be ignored; the one of 9000
+# comes after the sequence completed and its source was forgotten, so it
+# is simply no knock of anything.
+check "the retransmitted SYNs were ignored as duplicates" [ "$DUPS" -ge 2 ]
+check "no retransmission reset the TCP attempt" \
+	eval "! log_has 'event=knock-(reset|timeout) src=$C4 door=ssh'"
+# Each UDP knock twice: same source port, same payload.
+for p in 7001 8001 9001; do
+	for n in 1 2; do printf knock | cli1 nc -u -q 0 -p 40000 $S4 $p; done
+done
+DUPS2=$(counter duplicates)
+echo "# UDP: duplicates ignored $((DUPS2 - DUPS))"
+check "each UDP knock sent twice opens 2201" can_connect "$CLI1" $S4 2201
+check "the repeated datagrams were ignored as duplicates" \
+	[ $((DUPS2 - DUPS)) -ge 2 ]
+check "no repeated datagram reset the UDP attempt" \
+	eval "! log_has 'event=knock-(reset|timeout) src=$C4 door=udp3'"
+
+# --- malformed packets --------------------------------------------------------
+
+# A tiny sender of crafted frames (AF_PACKET, so the client's kernel fixes
+# nothing up) from cli1 to the server's veth.
+cat >"$WORK/craft.py" <<'EOF'
+import socket, struct, sys
+
+IF, MAC = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", ""))
+S4, D4 = socket.inet_aton("10.77.1.2"), socket.inet_aton("10.77.1.1")
+S6 = socket.inet_pton(socket.AF_INET6, "fd77:1::2")
+D6 = socket.inet_pton(socket.AF_INET6, "fd77:1::1")
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+def ip4(proto, l4, ihl=5, total=None):
+    total = 20 + len(l4) if total is None else total
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, total, 0x1234, 0,
+                    64, proto, 0, S4, D4)
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + l4
+
+def ip6(nh, rest, plen=None):
+    plen = len(rest) if plen is None else plen
+    return struct.pack("!IHBB16s16s", 6 << 28, plen, nh, 64, S6, D6) + rest
+
+def tcp(dport, doff=5, src=S4, dst=D4):
+    seg = struct.pack("!HHIIBBHHH", 40001, dport, 0x5EED, 0, doff << 4,
+                      0x02, 64240, 0, 0)
+    if len(src) == 4:
+        ph = src + dst + struct.pack("!BBH", 0, 6, len(seg))
+    else:
+        ph = src + dst + struct.pack("!IxxxB", len(seg), 6)
+    return seg[:16] + struct.pack("!H", csum(ph + seg)) + seg[18:]
+
+def udp(dport, ulen=None, data=b"knock"):
+    ulen = 8 + len(data) if ulen is None else ulen
+    return struct.pack("!HHHH", 40002, dport, ulen, 0) + data
+
+def opts(nh):           # an 8-byte options header holding one PadN
+    return struct.pack("!BBBB4x", nh, 0, 1, 4)
+
+def dst_chain(n, last):
+    return ip6(60, b"".join(opts(60 if i < n - 1 else 6) for i in range(n))
+               + last)
+
+T6 = lambda dport: tcp(dport, src=S6, dst=D6)
+P = {
+    # Well formed: must reach the daemon and count as first knocks.
+    "v4-syn": ip4(6, tcp(7000)),
+    "v6-hop-dst-syn": ip6(0, opts(60) + opts(6) + T6(7000)),
+    # Malformed, yet past the kernel into the queue.
+    "v4-tcp-doff4": ip4(6, tcp(7000, doff=4)),
+    "v4-tcp-doff15": ip4(6, tcp(7000, doff=15)),
+    "v4-tcp-trunc12": ip4(6, tcp(7000)[:12]),
+    "v4-total-short": ip4(6, tcp(7000), total=24),  # trimmed to 4 bytes
+    "v4-udp-len3": ip4(17, udp(8000, ulen=3)),
+    "v4-udp-len-past-end": ip4(17, udp(8000, ulen=200)),
+    "v4-udp-trunc6": ip4(17, udp(8000)[:6]),
+    "v6-exthdr-9": dst_chain(9, T6(7000)),
+    "v6-tcp-trunc12": ip6(6, T6(7000)[:12]),
+    # Bad IP headers: the kernel drops these before any hook.
+    "v4-ihl3": ip4(6, tcp(7000), ihl=3),
+    "v4-ihl15": ip4(6, tcp(7000), ihl=15),
+    "v4-total-past-end": ip4(6, tcp(7000), total=400),
+    "v4-version5": b"\x55" + ip4(6, tcp(7000))[1:],
+    "v6-plen-past-end": ip6(6, T6(7000), plen=400),
+}
+
+s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM)
+for name in sys.argv[3:]:
+    pkt = P[name]
+    s.sendto(pkt, (IF, 0x86DD if pkt[0] >> 4 == 6 else 0x0800, 0, 0, MAC))
+EOF
+
+MAL_CONFIG='[options]
+Queue = 9
+
+[ssh]
+Sequence = 7000,8000:udp,9000
+Seq_Timeout = 5
+Open_Ports = 22
+Open_Timeout = 30'
+
+restart "$MAL_CONFIG" || exit 1
+MAC=$(srv cat "/sys/class/net/${ID}s1/address")
+craft() { cli1 python3 "$WORK/craft.py" "${ID}c1" "$MAC" "$@"; sleep 0.3; }
+if command -v python3 >/dev/null; then
+	P0=$(counter packets)
+	craft v4-ihl3 v4-ihl15 v4-total-past-end v4-version5 v6-plen-past-end
+	check "bad IHL, version, IP lengths: dropped by the kernel, never queued" \
+		[ "$(counter packets)" = "$P0" ]
+	craft v4-syn v6-hop-dst-syn
+	check "crafted well-formed SYNs (v4; v6 behind 2 extension headers) are knocks" \
+		[ "$(counter knocks)" = 2 ]
+	craft v4-tcp-doff4 v4-tcp-doff15 v4-tcp-trunc12 v4-total-short \
+		v4-udp-len3 v4-udp-len-past-end v4-udp-trunc6 v6-exthdr-9 \
+		v6-tcp-trunc12
+	NMAL=9
+else
+	echo "ok - crafted malformed packets # SKIP python3 not installed"
+	NMAL=0
+fi
+# hping3's fake TCP data offsets: below the header, and past the end.
+cli1 hping3 -q -c 1 -S -O 4 -p 7000 $S4 >/dev/null 2>&1
+cli1 hping3 -q -c 1 -S -O 15 -p 7000 $S4 >/dev/null 2>&1
+sleep 0.3
+ctl stats | grep -E '^(verdict\.malformed|malformed\.)' | sed 's/^/#   /'
+check "the daemon is still running" kill -0 "$DPID"
+check "every malformed packet was dropped and counted" \
+	[ "$(counter verdict.malformed)" = $((NMAL + 2)) ]
+check "counted: TCP data offset out of range" \
+	[ "$(counter malformed.tcp-offset)" = $((NMAL ? 4 : 2)) ]
+if [ $NMAL -gt 0 ]; then
+	check "counted: truncated TCP/UDP headers" [ "$(counter malformed.l4-short)" = 4 ]
+	check "counted: bad UDP lengths" [ "$(counter malformed.udp-length)" = 2 ]
+	check "counted: IPv6 extension header chain too long" \
+		[ "$(counter malformed.ext-header)" = 1 ]
+	check "logged: reason=malformed error=ext-header" \
+		log_has 'verdict=drop reason=malformed error=ext-header'
+fi
+check "malformed knocks advanced nothing" eval \
+	"! log_has 'event=knock src=$C4 door=ssh stage=2/3'"
+check "after the malformed packets a knock still opens" eval \
+	"cli1 knock $S4 7000 8000:udp 9000 && can_connect $CLI1 $S4 22"
+
+# --- spoofed flood of first knocks --------------------------------------------
+
+# A flood of SYNs to the first knock port from random spoofed sources, at
+# the rate one hping3 reaches here.  Meanwhile cli1 knocks, connects and is
+# revoked 100 times, and cli2, granted before the flood, connects.  A real
+# flood comes from other machines' CPUs; here the flooder shares ours, and
+# the daemon runs at nice -10 (as the service should: it is in the path of
+# every new connection), so that the flooder cannot take its CPU.
+FLOOD_CONFIG='[options]
+Queue = 9
+Max_Sources = 1024
+
+[ssh]
+Sequence = 7000,8000,9000
+Seq_Timeout = 5
+Open_Ports = 22
+Open_Timeout = 60'
+
+for k in all default "${ID}s1" "${ID}s2"; do
+	srv sysctl -qw "net.ipv4.conf.$k.rp_filter=0"
+done
+restart "$FLOOD_CONFIG" || exit 1
+renice -n -10 -p "$DPID" >/dev/null
+cli2 knock $S4B 7000 8000 9000
+check "flood: cli2 granted before the flood" can_connect "$CLI2" $S4B 22
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status"; }
+# kq Q FIELD: /proc/net/netfilter/nfnetlink_queue of the server; fields:
+# 3 waiting, 6 queue_dropped, 7 user_dropped, 8 packets queued so far.
+kq() { srv awk -v q="$1" -v f="$2" '$1 == q { print $f }' /proc/net/netfilter/nfnetlink_queue; }
+RSS0=$(rss) Q0=$(kq 9 8) D0=$(kq 9 6) L0=$(wc -l <"$LOG")
+RX0=$(srv cat "/sys/class/net/${ID}s1/statistics/rx_packets")
+T0=$(now_ms)
+HPIDS=
+for i in $(seq "${FLOODERS:-1}"); do
+	ip netns exec "$CLI1" timeout -s INT 45 \
+		hping3 --flood --rand-source -S -p 7000 $S4 >"$WORK/hping$i" 2>&1 &
+	HPIDS="$HPIDS $!"
+done
+sleep 1
+opened=0 connected=0 slow=0 c2=0 RSSMAX=$RSS0
+for i in $(seq 100); do
+	g0=$(log_count "event=grant src=$C4 ")
+	cli1 knock $S4 7000 8000 9000
+	t=$(now_ms)
+	# One SYN retransmission allowed, as for any client.
+	cli1 nc -z -w 3 $S4 22 2>/dev/null && connected=$((connected + 1)) &&
+		[ $(($(now_ms) - t)) -gt 900 ] && slow=$((slow + 1))
+	[ "$(log_count "event=grant src=$C4 ")" -gt "$g0" ] && opened=$((opened + 1))
+	ctl revoke $C4 >/dev/null
+	if [ $((i % 10)) = 0 ]; then
+		cli2 nc -z -w 1 $S4B 22 2>/dev/null && c2=$((c2 + 1))
+		r=$(rss); [ "$r" -gt "$RSSMAX" ] && RSSMAX=$r
+	fi
+done
+T1=$(now_ms)
+kill -INT $HPIDS 2>/dev/null; wait $HPIDS
+r=$(rss); [ "$r" -gt "$RSSMAX" ] && RSSMAX=$r
+RX=$(($(srv cat "/sys/class/net/${ID}s1/statistics/rx_packets") - RX0))
+LINES=$(($(wc -l <"$LOG") - L0))
+# Lines that are never rate-limited: rare events and control requests.
+RARE=$(tail -n +$((L0 + 1)) "$LOG" |
+	grep -c -E 'event=(grant|knock-complete|lockout|revoke|ctl|log-suppressed|expire) ')
+QUEUED=$(($(kq 9 8) - Q0)) QDROP=$(($(kq 9 6) - D0))
+MS=$(($(now_ms) - T0))
+EVICTED=$(counter knock_table.evicted) ACTIVE=$(counter knock_table.active)
+echo "# flood: $(cat "$WORK"/hping* | awk '/packets transmitted/ { n += $1 } END { print n }')" \
+	"packets sent by ${FLOODERS:-1} hping3; server veth" \
+	"received $RX in $MS ms = $((RX * 1000 / MS)) pps; knock queue: $QUEUED" \
+	"handled ($((QUEUED * 1000 / MS))/s), $QDROP dropped by the kernel (full)"
+echo "# flood: 100 attempts in $((T1 - T0 - 1000)) ms: door opened $opened," \
+	"connected $connected (of which $slow after a SYN retransmission)," \
+	"granted cli2 connected $c2/10"
+echo "# flood: RSS ${RSS0} kB before, at most ${RSSMAX} kB during;" \
+	"knock table $ACTIVE/1024 active, $EVICTED evicted, $(counter knock_table.reclaimed)" \
+	"reclaimed; $LINES log lines ($RARE never limited), $(counter log_suppressed)" \
+	"suppressed;" \
+	"protected queue dropped $(kq 10 6)"
+check "flood: a knock during the flood opens the door in >= 99 of 100" [ $opened -ge 99 ]
+check "flood: and its connection succeeds in >= 99 of 100" [ $connected -ge 99 ]
+check "flood: the user granted before connects every time (first SYN)" [ $c2 = 10 ]
+check "flood: the protected queue dropped nothing" [ "$(kq 10 6)" = 0 ]
+# All tables are allocated at start and sized by Max_Sources (1024 knock
+# entries are ~150 KiB); 8 MiB leaves room for page faults and allocator
+# noise, while one byte per flooded source would be far above it.
+check "flood: RSS stays within start + 8 MiB ($RSS0 -> $RSSMAX kB)" \
+	[ "$RSSMAX" -le $((RSS0 + 8192)) ]
+check "flood: many more sources than Max_Sources were seen" \
+	[ "$QUEUED" -gt $((1024 * 50)) ]
+check "flood: evictions are counted" [ "$EVICTED" -gt $((QUEUED / 2)) ]
+check "flood: the knock table stays within Max_Sources" [ "$ACTIVE" -le 1024 ]
+# Per-packet lines: at most the overall burst (400) and 100 a second;
+# completions, grants, revokes and control requests are always logged.
+check "flood: per-packet log lines within the global limit, the rest counted" \
+	[ $((LINES - RARE)) -le $((400 + 100 * (MS / 1000 + 1))) \
+	-a "$(counter log_suppressed)" -gt $((QUEUED / 2)) ]
+check "flood: the daemon is still running" kill -0 "$DPID"
 
 finish

@@ -28,7 +28,7 @@
 #define CFG_DEF_CMD_TIMEOUT	10
 /* Gatekeeper's defaults. */
 #define CFG_DEF_OPEN_TIMEOUT	30
-#define CFG_DEF_MAX_SOURCES	4096
+#define CFG_DEF_MAX_SOURCES	16384
 #define CFG_LIM_MAX_SOURCES	1048576
 #define CFG_LIM_TIMEOUT		86400	/* one day, for every timeout */
 #define CFG_DEF_LOG_RATE	5	/* refused-packet lines per source ... */

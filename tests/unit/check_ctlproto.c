@@ -369,7 +369,7 @@ START_TEST(reply_status_text)
 	HAS(r, "queues    7 (knock), 8 (protected)\n");
 	HAS(r, "backend   compat-target\n");
 	HAS(r, "mode      enforcing\n");
-	HAS(r, "sources   2 granted, 1 knocking (capacity 4096)\n");
+	HAS(r, "sources   2 granted, 1 knocking (capacity 16384)\n");
 	HAS(r, "packets   12 seen, 2 accepted, 10 dropped\n");
 	HAS(r, "kernel    3 queue-dropped, 4 user-dropped\n");
 	HAS(r, "DOOR      SEQUENCE                      WITHIN OPENS     FOR\n");

@@ -21,7 +21,7 @@
 #define CFG_USER_MAX	32	/* user or group name, with NUL */
 #define CFG_PREFIX_MAX	30	/* Log_Prefix, with NUL (iptables' LOG: 29) */
 #define CFG_MAX_ERRORS	32	/* errors kept; the rest are only counted */
-#define CFG_ERR_MAX	320
+#define CFG_ERR_MAX	512
 
 /* knockd's defaults. */
 #define CFG_DEF_SEQ_TIMEOUT	25
@@ -79,6 +79,7 @@ struct cfg_options {
 	char interface[CFG_IFNAME_MAX];		/* empty: every interface */
 	unsigned queue;
 	unsigned protected_queue;		/* protected ports' own queue */
+	unsigned observe_queue;			/* Scan_Guard's, fail-open */
 	char control_socket[CFG_SOCK_MAX];
 	char control_group[CFG_USER_MAX];	/* empty: owner only */
 	char state_file[CFG_PATH_MAX];

@@ -49,7 +49,8 @@ struct running {
 	unsigned otline[CFG_MAX_DOORS];	/* active one-time sequence line */
 };
 
-enum { PFD_PROTECTED, PFD_KNOCK, PFD_SIGNAL, PFD_NFT, PFD_FIXED };
+enum { PFD_PROTECTED, PFD_KNOCK, PFD_OBSERVE, PFD_SIGNAL, PFD_NFT,
+    PFD_FIXED };
 
 static struct {
 	const char *conf_path;
@@ -57,7 +58,7 @@ static struct {
 	struct running run;
 	struct siphash_key key;
 	struct ratelimit rl;
-	struct queue *knockq, *protq;
+	struct queue *knockq, *protq, *obsq;	/* obsq: with Scan_Guard */
 	enum nft_backend backend;
 	struct ctl *ctl;
 	struct spawner sp;
@@ -578,7 +579,36 @@ static int
 queue_changed(const struct config *a, const struct config *b)
 {
 	return a->opt.queue != b->opt.queue ||
-	    a->opt.protected_queue != b->opt.protected_queue;
+	    a->opt.protected_queue != b->opt.protected_queue ||
+	    a->opt.scan_guard != b->opt.scan_guard ||
+	    (a->opt.scan_guard && a->opt.observe_queue != b->opt.observe_queue);
+}
+
+/* The three queues of cfg (the observation queue only with Scan_Guard);
+ * 0, or -1 with nothing left open. */
+static int
+open_queues(const struct config *cfg, struct queue **kq, struct queue **pq,
+    struct queue **oq, char *err, size_t errlen)
+{
+	*kq = *pq = *oq = NULL;
+	if (queue_open(pq, cfg->opt.protected_queue, 0, err, errlen) == 0 &&
+	    queue_open(kq, cfg->opt.queue, 0, err, errlen) == 0 &&
+	    (!cfg->opt.scan_guard ||
+	    queue_open(oq, cfg->opt.observe_queue, 1, err, errlen) == 0))
+		return 0;
+	queue_close(*kq);
+	queue_close(*pq);
+	*kq = *pq = NULL;
+	return -1;
+}
+
+static void
+close_queues(void)
+{
+	queue_close(D.knockq);
+	queue_close(D.protq);
+	queue_close(D.obsq);
+	D.knockq = D.protq = D.obsq = NULL;
 }
 
 /* Re-read the configuration; any failure keeps everything as it was.
@@ -586,7 +616,8 @@ queue_changed(const struct config *a, const struct config *b)
 static int
 reload(struct cfg_errors *errs, char *err, size_t errlen)
 {
-	struct queue *kq = NULL, *pq = NULL;
+	struct queue *kq = NULL, *pq = NULL, *oq = NULL;
+	int requeue;
 	struct running next;
 	struct config *cfg;
 
@@ -602,17 +633,32 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (queue_changed(cfg, D.run.cfg) &&
-	    (queue_open(&kq, cfg->opt.queue, err, errlen) != 0 ||
-	    queue_open(&pq, cfg->opt.protected_queue, err, errlen) != 0)) {
-		queue_close(kq);
-		running_free(&next);
-		goto fail;
+	/* Queues change: the old ones close first (a number may stay), and
+	 * on failure the old numbers are bound again. */
+	if ((requeue = queue_changed(cfg, D.run.cfg)) != 0) {
+		close_queues();
+		if (open_queues(cfg, &kq, &pq, &oq, err, errlen) != 0) {
+			char again[256];
+
+			if (open_queues(D.run.cfg, &D.knockq, &D.protq,
+			    &D.obsq, again, sizeof(again)) != 0)
+				log_fatal("reload: %s; and the old queues "
+				    "again: %s", err, again);
+			running_free(&next);
+			goto fail;
+		}
 	}
 	if (!cfg->opt.ruleset_external &&
 	    nft_install(cfg, D.backend, err, errlen) != 0) {
-		queue_close(kq);
-		queue_close(pq);
+		if (requeue) {
+			queue_close(kq);
+			queue_close(pq);
+			queue_close(oq);
+			if (open_queues(D.run.cfg, &D.knockq, &D.protq,
+			    &D.obsq, err, errlen) != 0)
+				log_fatal("reload: cannot bind the old queues "
+				    "again: %s", err);
+		}
 		running_free(&next);
 		goto fail;
 	}
@@ -621,11 +667,10 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 	next.state->st = D.run.state->st;	/* counters run on */
 	running_free(&D.run);
 	D.run = next;
-	if (kq) {
-		queue_close(D.knockq);
-		queue_close(D.protq);
+	if (requeue) {
 		D.knockq = kq;
 		D.protq = pq;
+		D.obsq = oq;
 	}
 	rl_set_rate(&D.rl, log_rate(cfg));
 	spawner_reload(&D.sp);
@@ -669,10 +714,13 @@ ctl_snapshot(void *ctx, struct ctl_view *out)
 	out->st.config_path = D.conf_path;
 	out->st.started_ms = D.started_ms;
 	out->st.log_suppressed = D.rl.suppressed_total;
-	out->st.nqueues = 2;
+	out->st.nqueues = D.obsq ? 3 : 2;
 	fill_queue(&out->st.queue[0], D.run.cfg->opt.queue, "knock");
 	fill_queue(&out->st.queue[1], D.run.cfg->opt.protected_queue,
 	    "protected");
+	if (D.obsq)
+		fill_queue(&out->st.queue[2], D.run.cfg->opt.observe_queue,
+		    "observe");
 }
 
 static int
@@ -862,6 +910,8 @@ event_loop(int sigfd)
 		due_work(now_ms());
 		pfd[PFD_PROTECTED] = (struct pollfd){ queue_fd(D.protq), POLLIN, 0 };
 		pfd[PFD_KNOCK] = (struct pollfd){ queue_fd(D.knockq), POLLIN, 0 };
+		pfd[PFD_OBSERVE] = (struct pollfd){ D.obsq ? queue_fd(D.obsq) :
+		    -1, POLLIN, 0 };
 		pfd[PFD_SIGNAL] = (struct pollfd){ sigfd, POLLIN, 0 };
 		pfd[PFD_NFT] = (struct pollfd){ D.watchfd, POLLIN, 0 };
 		nctl = ctl_pollfds(D.ctl, pfd + PFD_FIXED, CTL_POLLFDS);
@@ -877,6 +927,8 @@ event_loop(int sigfd)
 			rc = serve(D.protq);
 		if (rc == 0 && (pfd[PFD_KNOCK].revents & POLLIN))
 			rc = serve(D.knockq);
+		if (rc == 0 && (pfd[PFD_OBSERVE].revents & POLLIN))
+			rc = serve(D.obsq);
 		if (pfd[PFD_SIGNAL].revents & POLLIN)
 			on_signal(sigfd);
 		if (pfd[PFD_NFT].revents & POLLIN)
@@ -935,9 +987,8 @@ setup(struct config *cfg)
 
 	if (nft_probe(&D.backend, err, sizeof(err)) != 0)
 		log_fatal("%s", err);
-	if (queue_open(&D.protq, cfg->opt.protected_queue, err,
-	    sizeof(err)) != 0 ||
-	    queue_open(&D.knockq, cfg->opt.queue, err, sizeof(err)) != 0)
+	if (open_queues(cfg, &D.knockq, &D.protq, &D.obsq, err,
+	    sizeof(err)) != 0)
 		log_fatal("%s", err);
 	if (ctl_open(&D.ctl, cfg->opt.control_socket, cfg->opt.control_group,
 	    &ctl_ops, NULL, err, sizeof(err)) != 0)
@@ -966,8 +1017,7 @@ teardown(void)
 	if (!D.run.cfg->opt.ruleset_external &&
 	    nft_remove(err, sizeof(err)) != 0)
 		log_msg(LOG_ERR, "error", "%s", err);
-	queue_close(D.knockq);
-	queue_close(D.protq);
+	close_queues();
 	nftwatch_close(D.watchfd);
 	ctl_close(D.ctl);
 }
@@ -1002,8 +1052,9 @@ run_daemon(struct config *cfg)
 		log_fatal("daemon: %s", strerror(errno));
 	write_pid(cfg->opt.pid_file);
 	log_msg(LOG_NOTICE, "start", "gatekeeperd " GK_VERSION ", %u doors, "
-	    "queues %u (knock) and %u (protected), backend %s%s",
+	    "queues %u (knock), %u (protected)%s, backend %s%s",
 	    cfg->ndoors, cfg->opt.queue, cfg->opt.protected_queue,
+	    D.obsq ? " and an observation queue" : "",
 	    cfg->opt.ruleset_external ? "external ruleset, " : "",
 	    nft_backend_name(D.backend));
 	rc = event_loop(sigfd);

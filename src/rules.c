@@ -174,9 +174,11 @@ format_observe(struct out *o, const struct config *cfg)
 	if (!cfg->opt.scan_guard)
 		return;
 	out_printf(o, "\t\tiifname != \"%s\" tcp flags syn / fin,syn,rst,ack "
-	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK, cfg->opt.queue);
+	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK,
+	    cfg->opt.observe_queue);
 	out_printf(o, "\t\tiifname != \"%s\" meta l4proto udp ct state new "
-	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK, cfg->opt.queue);
+	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK,
+	    cfg->opt.observe_queue);
 }
 
 static void

@@ -27,9 +27,10 @@ enum rules_set {
 
 enum rules_kind { RULES_PUBLIC, RULES_KNOCK, RULES_OPEN };
 
-/* The two observation rules of Scan_Guard (new TCP/UDP to any other port,
- * on the knock queue with bypass: observed packets are accepted anyway,
- * so nobody is locked out of an ungated port while the daemon is down). */
+/* The two observation rules of Scan_Guard: new TCP/UDP to any other port,
+ * on Observe_Queue with bypass (and that queue fails open when full):
+ * observed packets are accepted anyway, so neither a dead daemon nor a
+ * knock flood keeps anybody from an ungated port. */
 enum rules_observe { RULES_OBSERVE_TCP, RULES_OBSERVE_UDP, RULES_NOBSERVE };
 
 /* Most ports one set can hold: every door's list, all distinct. */

@@ -127,8 +127,22 @@ write_all(int fd, const char *s, size_t n)
 	}
 }
 
-void
-log_line(int prio, const char *line)
+/* Lines held back while verdicts are being computed (log_hold), written
+ * by log_release once the kernel has its verdicts.  Full: written at once. */
+#define LOG_HOLD_LINES	128
+
+static struct {
+	int on;
+	unsigned n;
+	struct {
+		int prio;
+		char time[64];
+		char line[LOGFMT_LINE_MAX];
+	} l[LOG_HOLD_LINES];
+} held;
+
+static void
+put_line(int prio, const char *when, const char *line)
 {
 	char buf[LOGFMT_LINE_MAX + 64];
 	size_t n;
@@ -137,8 +151,7 @@ log_line(int prio, const char *line)
 		syslog(prio, "%s", line);
 	if (!lg.to_stderr && lg.fd < 0)
 		return;
-	n = stamp(buf, sizeof(buf));
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\n", line);
+	n = (size_t)snprintf(buf, sizeof(buf), "%s%s\n", when, line);
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
 	if (lg.to_stderr)
@@ -149,6 +162,43 @@ log_line(int prio, const char *line)
 		write_all(lg.fd, buf, n);
 		lg.size += (off_t)n;
 	}
+}
+
+void
+log_hold(void)
+{
+	held.on = 1;
+}
+
+void
+log_release(void)
+{
+	unsigned i;
+
+	held.on = 0;
+	for (i = 0; i < held.n; i++)
+		put_line(held.l[i].prio, held.l[i].time, held.l[i].line);
+	held.n = 0;
+}
+
+void
+log_line(int prio, const char *line)
+{
+	char when[64];
+
+	stamp(when, sizeof(when));
+	if (held.on && held.n == LOG_HOLD_LINES) {
+		log_release();	/* full: write what waits, hold on */
+		held.on = 1;
+	}
+	if (!held.on) {
+		put_line(prio, when, line);
+		return;
+	}
+	held.l[held.n].prio = prio;
+	memcpy(held.l[held.n].time, when, sizeof(when));
+	snprintf(held.l[held.n].line, sizeof(held.l[0].line), "%s", line);
+	held.n++;
 }
 
 static void

@@ -14,6 +14,10 @@ int log_open(const struct cfg_options *opt, int foreground,
 /* Reopen LogFile (after rotation). */
 void log_reopen(void);
 void log_close(void);
+/* Hold lines back while a batch of verdicts is computed, and write them
+ * once the verdicts are sent: a slow log never delays a verdict. */
+void log_hold(void);
+void log_release(void);
 /* One finished logfmt line at a syslog priority. */
 void log_line(int prio, const char *line);
 /* event=NAME msg="..." for the daemon's own messages. */

@@ -892,8 +892,12 @@ static int
 serve(struct queue *q)
 {
 	char err[256];
+	int n;
 
-	if (queue_process(q, on_packet, NULL, err, sizeof(err)) >= 0)
+	log_hold();
+	n = queue_process(q, on_packet, NULL, err, sizeof(err));
+	log_release();
+	if (n >= 0)
 		return 0;
 	log_msg(LOG_ERR, "error", "%s", err);
 	return -1;

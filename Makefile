@@ -36,7 +36,8 @@ CFLAGS_CHECK = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CORE	= addr siphash config pkt knock grant verdict logfmt ratelimit rules \
 	  ctlproto state cmdline
 # Kernel and process I/O around the core.
-IO	= main conffile log queue nft nftwatch ctl statefile otseq cmd spawner privdrop
+IO	= main conffile log queue nft nftwatch ctl statefile otseq cmd spawner privdrop \
+	  running persist
 
 CORE_OBJ = $(CORE:%=$(B)/obj/%.o)
 IO_OBJ	 = $(IO:%=$(B)/obj/%.o)

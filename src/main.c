@@ -3,18 +3,17 @@
  *
  * The decisions live in the pure core (verdict, knock, grant); this file
  * only moves bytes between the kernel, the core, the log, the control
- * socket, the command runner and the state file. */
+ * socket, the command helper (spawner) and the state file (persist). */
 #include <errno.h>
 #include <getopt.h>
-#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,13 +24,13 @@
 #include "nft.h"
 #include "nftwatch.h"
 #include "otseq.h"
+#include "persist.h"
 #include "privdrop.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "rules.h"
+#include "running.h"
 #include "spawner.h"
-#include "state.h"
-#include "statefile.h"
 #include "verdict.h"
 
 #define REPORT_EVERY_MS		10000	/* suppressed-line reports */
@@ -39,15 +38,6 @@
 #define SAVE_DELAY_MS		1000	/* coalesce state file writes */
 #define SAVE_RETRY_MS		30000	/* after a failed write */
 #define SPAWNER_STOP_MS		8000	/* pending stop commands at exit */
-
-/* What one running configuration owns. */
-struct running {
-	struct config *cfg;
-	struct knock_table *knocks;
-	struct grant_table *grants;
-	struct gk_state *state;
-	unsigned otline[CFG_MAX_DOORS];	/* active one-time sequence line */
-};
 
 enum { PFD_PROTECTED, PFD_KNOCK, PFD_OBSERVE, PFD_SIGNAL, PFD_NFT,
     PFD_FIXED };
@@ -150,67 +140,6 @@ print_rules(const struct config *cfg)
 	return 0;
 }
 
-/* The active line of door d's One_Time_Sequences file.  A door whose file
- * is spent, broken or clashes with an opened port stays inactive. */
-static void
-load_one_time_door(struct running *r, unsigned d)
-{
-	struct cfg_door *door = &r->cfg->door[d];
-	char err[512];
-	int rc;
-
-	rc = otseq_load(door->one_time_file, door, &r->otline[d], err,
-	    sizeof(err));
-	if (rc == 0 && config_door_seq_conflict(r->cfg, d, err, sizeof(err))) {
-		door->seq_len = 0;
-		rc = -1;
-	}
-	if (rc == 1)
-		log_msg(LOG_WARNING, "one-time-spent", "door %s: %s",
-		    door->name, err);
-	else if (rc != 0)
-		log_msg(LOG_ERR, "one-time-error", "door %s: %s", door->name,
-		    err);
-}
-
-static void
-load_one_time(struct running *r)
-{
-	unsigned d;
-
-	for (d = 0; d < r->cfg->ndoors; d++)
-		if (r->cfg->door[d].one_time_file[0])
-			load_one_time_door(r, d);
-}
-
-static void
-running_free(struct running *r)
-{
-	knock_free(r->knocks);
-	grant_free(r->grants);
-	free(r->state);
-	free(r->cfg);
-	memset(r, 0, sizeof(*r));
-}
-
-/* Tables sized by cfg; 0 or -1.  Takes cfg over. */
-static int
-running_new(struct running *r, struct config *cfg)
-{
-	memset(r, 0, sizeof(*r));
-	r->cfg = cfg;
-	load_one_time(r);
-	r->knocks = knock_new(cfg->opt.max_sources, cfg->ndoors, &D.key);
-	r->grants = grant_new(cfg->opt.max_sources, &D.key);
-	r->state = malloc(sizeof(*r->state));
-	if (r->knocks == NULL || r->grants == NULL || r->state == NULL) {
-		running_free(r);
-		return -1;
-	}
-	verdict_init(r->state, cfg, r->knocks, r->grants);
-	return 0;
-}
-
 static struct rl_rate
 log_rate(const struct config *cfg)
 {
@@ -230,137 +159,10 @@ state_dirty(void)
 static void
 state_save(void)
 {
-	const struct running *r = &D.run;
-	struct state_otseq ot[CFG_MAX_DOORS];
-	struct state_wstats ws;
-	int64_t mono = now_ms(), real = real_ms();
-	unsigned d, n_ot = 0;
-	char err[512], *buf;
-	size_t len;
-
-	for (d = 0; d < r->cfg->ndoors; d++)
-		if (r->cfg->door[d].one_time_file[0])
-			ot[n_ot++] = (struct state_otseq){ d, r->otline[d] };
-	len = state_format(NULL, 0, r->cfg, r->grants, ot, n_ot, mono, real,
-	    &ws);
-	if ((buf = malloc(len + 1)) == NULL) {
-		D.save_ms = mono + SAVE_RETRY_MS;
-		return;
-	}
-	state_format(buf, len + 1, r->cfg, r->grants, ot, n_ot, mono, real,
-	    &ws);
-	if (statefile_save(r->cfg->opt.state_file, buf, len, err,
-	    sizeof(err)) != 0) {
-		log_msg(LOG_WARNING, "state-save-failed", "%s", err);
-		D.save_ms = mono + SAVE_RETRY_MS;
-	} else
-		D.save_ms = 0;
-	if (ws.omitted)
-		log_msg(LOG_WARNING, "state-save-partial",
-		    "%u records left out of %s", ws.omitted,
-		    r->cfg->opt.state_file);
-	free(buf);
+	D.save_ms = persist_save(&D.run, now_ms(), real_ms()) == 0 ? 0 :
+	    now_ms() + SAVE_RETRY_MS;
 }
 
-static void
-log_restore_drops(const struct state_report *rep)
-{
-	char line[LOGFMT_LINE_MAX];
-	struct lf l;
-	unsigned i;
-
-	for (i = 0; i < rep->ndrop; i++) {
-		const struct state_dropped *dr = &rep->drop[i];
-
-		lf_init(&l, line, sizeof(line));
-		lf_str(&l, "event", dr->is_grant ? "expire" : "one-time-drop");
-		if (dr->is_grant)
-			lf_addr(&l, "src", &dr->src);
-		lf_str(&l, "door", dr->door);
-		lf_str(&l, "reason", state_drop_reason(dr->why));
-		emit(LOG_NOTICE, &l);
-	}
-}
-
-/* A one-time position saved further on than the file says (a crash
- * between the two writes): mark the lines in between used. */
-static void
-catch_up_one_time(const struct state_otseq *ot, unsigned n_ot)
-{
-	struct running *r = &D.run;
-	char err[512];
-	unsigned i, guard;
-
-	for (i = 0; i < n_ot; i++) {
-		struct cfg_door *door = &r->cfg->door[ot[i].door];
-
-		for (guard = 0; guard < 1024 && door->seq_len > 0 &&
-		    r->otline[ot[i].door] < ot[i].line; guard++) {
-			if (otseq_mark_used(door->one_time_file,
-			    r->otline[ot[i].door], err, sizeof(err)) != 0 ||
-			    otseq_load(door->one_time_file, door,
-			    &r->otline[ot[i].door], err, sizeof(err)) < 0)
-				break;
-		}
-		verdict_door_changed(r->state, ot[i].door);
-	}
-}
-
-/* "Now" for the grants of the state file: the wall clock, or the file's
- * write time if the clock has been set back since, so a clock jump never
- * stretches a restored grant beyond what it had left when saved. */
-static int64_t
-restore_real_ms(const char *path)
-{
-	int64_t now = real_ms(), saved;
-	struct stat sb;
-
-	if (stat(path, &sb) != 0)
-		return now;
-	saved = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
-	return saved > now ? saved : now;
-}
-
-/* Grants and one-time positions of the last run; a bad file is set aside
- * and the daemon starts empty. */
-static void
-state_restore(void)
-{
-	const char *path = D.run.cfg->opt.state_file;
-	struct state_otseq ot[CFG_MAX_DOORS];
-	struct state_report rep;
-	char err[512], aside[CFG_PATH_MAX + 16], *buf = NULL;
-	size_t len = 0;
-	unsigned n_ot = 0;
-	int rc;
-
-	rc = statefile_load(path, &buf, &len, err, sizeof(err));
-	if (rc == -1) {
-		log_msg(LOG_WARNING, "state-unreadable", "%s; starting empty",
-		    err);
-		return;
-	}
-	if (rc == 0 && buf == NULL)
-		return;				/* first start */
-	if (rc == 0 && state_parse(buf, len, D.run.cfg, D.run.grants, ot,
-	    CFG_MAX_DOORS, &n_ot, now_ms(), restore_real_ms(path), &rep, err,
-	    sizeof(err)) == 0) {
-		free(buf);
-		log_msg(LOG_NOTICE, "state-restore", "%s: %u grants restored, "
-		    "%u expired, %u clamped, %u dropped, %u one-time positions",
-		    path, rep.restored, rep.expired, rep.clamped,
-		    rep.dropped + rep.ot_dropped, rep.ot_restored);
-		log_restore_drops(&rep);
-		catch_up_one_time(ot, n_ot);
-		return;
-	}
-	free(buf);
-	if (statefile_set_aside(path, aside, sizeof(aside)) != 0)
-		snprintf(aside, sizeof(aside), "(could not rename: %s)",
-		    strerror(errno));
-	log_msg(LOG_WARNING, "state-corrupt", "%s: %s; kept as %s, starting "
-	    "empty", path, rc == -2 ? "too large" : err, aside);
-}
 
 /* --- verdicts ----------------------------------------------------------- */
 
@@ -431,7 +233,7 @@ advance_one_time(unsigned d)
 	    sizeof(err)) != 0)
 		log_msg(LOG_ERR, "one-time-error", "door %s: %s", door->name,
 		    err);
-	load_one_time_door(r, d);
+	running_load_one_time(r, d);
 	verdict_door_changed(r->state, d);
 	if (!r->cfg->opt.ruleset_external &&
 	    nft_install(r->cfg, D.backend, err, sizeof(err)) != 0)
@@ -521,33 +323,6 @@ report_suppressed(int64_t now)
 
 /* --- reload ------------------------------------------------------------- */
 
-/* Copy grants of doors that still exist (by name) into next. */
-static void
-carry_grants(const struct running *old, struct running *next, int64_t now)
-{
-	char line[LOGFMT_LINE_MAX];
-	struct lf l;
-	unsigned i;
-	int d;
-
-	for (i = 0; i < old->grants->cap; i++) {
-		const struct grant *g = &old->grants->g[i];
-
-		if (!g->used || g->expires_ms <= now)
-			continue;
-		d = config_door_find(next->cfg, old->cfg->door[g->door].name);
-		if (d >= 0 && next->cfg->door[d].open_len > 0) {
-			grant_add(next->grants, &g->src, (unsigned)d,
-			    g->expires_ms, NULL);
-			continue;
-		}
-		lf_init(&l, line, sizeof(line));
-		logfmt_expire(&l, old->cfg, g);
-		lf_str(&l, "reason", "door-removed");
-		emit(LOG_NOTICE, &l);
-	}
-}
-
 /* Settings taken once at start: say so instead of ignoring a change. */
 static void
 warn_restart_only(const struct config *old, const struct config *cfg)
@@ -629,7 +404,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 		    "kept", errs->n, errs->n == 1 ? "" : "s", D.conf_path);
 		goto fail;
 	}
-	if (running_new(&next, cfg) != 0) {
+	if (running_new(&next, cfg, &D.key) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -663,7 +438,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 		goto fail;
 	}
 	warn_restart_only(D.run.cfg, cfg);
-	carry_grants(&D.run, &next, now_ms());
+	running_carry_grants(&D.run, &next, now_ms());
 	next.state->st = D.run.state->st;	/* counters run on */
 	running_free(&D.run);
 	D.run = next;
@@ -1043,10 +818,10 @@ run_daemon(struct config *cfg)
 	if (getrandom(&D.key, sizeof(D.key), 0) != (ssize_t)sizeof(D.key))
 		log_fatal("getrandom: %s", strerror(errno));
 	rl_init(&D.rl, &D.key, log_rate(cfg));
-	if (running_new(&D.run, cfg) != 0)
+	if (running_new(&D.run, cfg, &D.key) != 0)
 		log_fatal("out of memory for %u sources", cfg->opt.max_sources);
 	D.started_ms = now_ms();
-	state_restore();
+	persist_restore(&D.run, now_ms(), real_ms());
 	if ((sigfd = signal_fd()) < 0)
 		log_fatal("signalfd: %s", strerror(errno));
 	setup(cfg);

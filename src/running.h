@@ -1,0 +1,36 @@
+/* running: what one configuration owns while it is in force: the
+ * configuration, its knock and grant tables, the verdict state and the
+ * active line of each One_Time_Sequences file (I/O). */
+#ifndef GK_RUNNING_H
+#define GK_RUNNING_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "grant.h"
+#include "knock.h"
+#include "siphash.h"
+#include "verdict.h"
+
+struct running {
+	struct config *cfg;
+	struct knock_table *knocks;
+	struct grant_table *grants;
+	struct gk_state *state;
+	unsigned otline[CFG_MAX_DOORS];	/* active one-time sequence line */
+};
+
+/* Tables sized by cfg, one-time sequences loaded; takes cfg over.
+ * 0, or -1 (out of memory) with everything freed. */
+int running_new(struct running *r, struct config *cfg,
+    const struct siphash_key *key);
+void running_free(struct running *r);
+/* Load door d's active one-time sequence.  A door whose file is spent,
+ * broken or clashes with an opened port stays inactive (logged). */
+void running_load_one_time(struct running *r, unsigned d);
+/* Copy grants of doors that still exist (by name) from old into next;
+ * the others end, logged as event=expire reason=door-removed. */
+void running_carry_grants(const struct running *old, struct running *next,
+    int64_t now_ms);
+
+#endif

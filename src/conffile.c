@@ -110,8 +110,7 @@ print_options(FILE *f, const struct config *cfg)
 	    o->ruleset_external ? "external" : "installed by the daemon",
 	    o->monitor ? ", MONITOR MODE: nothing is dropped" : "");
 	if (o->scan_guard)
-		fprintf(f, "scan guard on (queue %u), public ports %s\n",
-		    o->observe_queue, o->public_len ?
+		fprintf(f, "scan guard on, public ports %s\n", o->public_len ?
 		    config_ports_format(o->public_ports, o->public_len, ports,
 		    sizeof(ports)) : "none");
 	else

@@ -30,8 +30,7 @@ struct span {
 enum key_id {
 	/* [options] */
 	K_USESYSLOG, K_LOGFILE, K_PIDFILE, K_INTERFACE, K_QUEUE,
-	K_PROTECTED_QUEUE, K_OBSERVE_QUEUE, K_CONTROL_SOCKET, K_CONTROL_GROUP,
-	K_STATE_FILE,
+	K_PROTECTED_QUEUE, K_CONTROL_SOCKET, K_CONTROL_GROUP, K_STATE_FILE,
 	K_MAX_SOURCES, K_ALLOW, K_MONITOR, K_RULESET, K_USER, K_COMMAND_USER,
 	K_LOG_REFUSED, K_LOG_PREFIX, K_LOG_RATE, K_LOG_BURST, K_SCAN_GUARD,
 	K_PUBLIC_PORTS, K_LOCKOUT_AFTER, K_LOCKOUT_TIME,
@@ -51,7 +50,6 @@ static const char *const key_name[K_COUNT] = {
 	[K_INTERFACE] = "Interface",
 	[K_QUEUE] = "Queue",
 	[K_PROTECTED_QUEUE] = "Protected_Queue",
-	[K_OBSERVE_QUEUE] = "Observe_Queue",
 	[K_CONTROL_SOCKET] = "Control_Socket",
 	[K_CONTROL_GROUP] = "Control_Group",
 	[K_STATE_FILE] = "State_File",
@@ -148,8 +146,7 @@ static const struct {
 };
 
 #define OPTION_KEYS	"UseSyslog, LogFile, PidFile, Interface, Queue, " \
-			"Protected_Queue, Observe_Queue, Control_Socket, " \
-			"Control_Group, " \
+			"Protected_Queue, Control_Socket, Control_Group, " \
 			"State_File, Max_Sources, Allow, Monitor, Ruleset, " \
 			"User, Command_User, Log_Refused, Log_Prefix, " \
 			"Log_Rate, Log_Burst, Scan_Guard, Public_Ports, " \
@@ -840,9 +837,6 @@ set_value(struct parser *p, enum key_id id, struct span v)
 	case K_PROTECTED_QUEUE:
 		set_number(p, id, v, 0, 65535, &o->protected_queue);
 		break;
-	case K_OBSERVE_QUEUE:
-		set_number(p, id, v, 0, 65535, &o->observe_queue);
-		break;
 	case K_CONTROL_GROUP:
 		set_name(p, id, v, o->control_group);
 		break;
@@ -1300,19 +1294,6 @@ config_finish_options(struct parser *p)
 		config_error(p, p->seen[K_PROTECTED_QUEUE], "Protected_Queue "
 		    "%u is Queue's number (allowed: another queue, so knocks "
 		    "cannot crowd out granted connections)", o->queue);
-	if (!p->seen[K_OBSERVE_QUEUE]) {
-		/* The next number that is neither of the other two. */
-		o->observe_queue = o->queue;
-		while (o->observe_queue == o->queue ||
-		    o->observe_queue == o->protected_queue)
-			o->observe_queue = (o->observe_queue + 1) % 65536;
-	} else if (p->valid[K_OBSERVE_QUEUE] &&
-	    (o->observe_queue == o->queue ||
-	    o->observe_queue == o->protected_queue))
-		config_error(p, p->seen[K_OBSERVE_QUEUE], "Observe_Queue %u "
-		    "is Queue's or Protected_Queue's number (allowed: a third "
-		    "queue, which accepts when full, so a knock flood cannot "
-		    "block the host's other services)", o->observe_queue);
 }
 
 static void

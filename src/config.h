@@ -79,7 +79,6 @@ struct cfg_options {
 	char interface[CFG_IFNAME_MAX];		/* empty: every interface */
 	unsigned queue;
 	unsigned protected_queue;		/* protected ports' own queue */
-	unsigned observe_queue;			/* Scan_Guard's, fail-open */
 	char control_socket[CFG_SOCK_MAX];
 	char control_group[CFG_USER_MAX];	/* empty: owner only */
 	char state_file[CFG_PATH_MAX];

@@ -39,8 +39,7 @@
 #define SAVE_RETRY_MS		30000	/* after a failed write */
 #define SPAWNER_STOP_MS		8000	/* pending stop commands at exit */
 
-enum { PFD_PROTECTED, PFD_KNOCK, PFD_OBSERVE, PFD_SIGNAL, PFD_NFT,
-    PFD_FIXED };
+enum { PFD_PROTECTED, PFD_KNOCK, PFD_SIGNAL, PFD_NFT, PFD_FIXED };
 
 static struct {
 	const char *conf_path;
@@ -48,7 +47,7 @@ static struct {
 	struct running run;
 	struct siphash_key key;
 	struct ratelimit rl;
-	struct queue *knockq, *protq, *obsq;	/* obsq: with Scan_Guard */
+	struct queue *knockq, *protq;
 	enum nft_backend backend;
 	struct ctl *ctl;
 	struct spawner sp;
@@ -354,22 +353,17 @@ static int
 queue_changed(const struct config *a, const struct config *b)
 {
 	return a->opt.queue != b->opt.queue ||
-	    a->opt.protected_queue != b->opt.protected_queue ||
-	    a->opt.scan_guard != b->opt.scan_guard ||
-	    (a->opt.scan_guard && a->opt.observe_queue != b->opt.observe_queue);
+	    a->opt.protected_queue != b->opt.protected_queue;
 }
 
-/* The three queues of cfg (the observation queue only with Scan_Guard);
- * 0, or -1 with nothing left open. */
+/* The two queues of cfg; 0, or -1 with nothing left open. */
 static int
 open_queues(const struct config *cfg, struct queue **kq, struct queue **pq,
-    struct queue **oq, char *err, size_t errlen)
+    char *err, size_t errlen)
 {
-	*kq = *pq = *oq = NULL;
-	if (queue_open(pq, cfg->opt.protected_queue, 0, err, errlen) == 0 &&
-	    queue_open(kq, cfg->opt.queue, 0, err, errlen) == 0 &&
-	    (!cfg->opt.scan_guard ||
-	    queue_open(oq, cfg->opt.observe_queue, 1, err, errlen) == 0))
+	*kq = *pq = NULL;
+	if (queue_open(pq, cfg->opt.protected_queue, err, errlen) == 0 &&
+	    queue_open(kq, cfg->opt.queue, err, errlen) == 0)
 		return 0;
 	queue_close(*kq);
 	queue_close(*pq);
@@ -382,8 +376,7 @@ close_queues(void)
 {
 	queue_close(D.knockq);
 	queue_close(D.protq);
-	queue_close(D.obsq);
-	D.knockq = D.protq = D.obsq = NULL;
+	D.knockq = D.protq = NULL;
 }
 
 /* Re-read the configuration; any failure keeps everything as it was.
@@ -391,7 +384,7 @@ close_queues(void)
 static int
 reload(struct cfg_errors *errs, char *err, size_t errlen)
 {
-	struct queue *kq = NULL, *pq = NULL, *oq = NULL;
+	struct queue *kq = NULL, *pq = NULL;
 	int requeue;
 	struct running next;
 	struct config *cfg;
@@ -412,11 +405,11 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 	 * on failure the old numbers are bound again. */
 	if ((requeue = queue_changed(cfg, D.run.cfg)) != 0) {
 		close_queues();
-		if (open_queues(cfg, &kq, &pq, &oq, err, errlen) != 0) {
+		if (open_queues(cfg, &kq, &pq, err, errlen) != 0) {
 			char again[256];
 
 			if (open_queues(D.run.cfg, &D.knockq, &D.protq,
-			    &D.obsq, again, sizeof(again)) != 0)
+			    again, sizeof(again)) != 0)
 				log_fatal("reload: %s; and the old queues "
 				    "again: %s", err, again);
 			running_free(&next);
@@ -428,9 +421,8 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 		if (requeue) {
 			queue_close(kq);
 			queue_close(pq);
-			queue_close(oq);
-			if (open_queues(D.run.cfg, &D.knockq, &D.protq,
-			    &D.obsq, err, errlen) != 0)
+			if (open_queues(D.run.cfg, &D.knockq, &D.protq, err,
+			    errlen) != 0)
 				log_fatal("reload: cannot bind the old queues "
 				    "again: %s", err);
 		}
@@ -445,7 +437,6 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 	if (requeue) {
 		D.knockq = kq;
 		D.protq = pq;
-		D.obsq = oq;
 	}
 	rl_set_rate(&D.rl, log_rate(cfg));
 	spawner_reload(&D.sp);
@@ -489,13 +480,10 @@ ctl_snapshot(void *ctx, struct ctl_view *out)
 	out->st.config_path = D.conf_path;
 	out->st.started_ms = D.started_ms;
 	out->st.log_suppressed = D.rl.suppressed_total;
-	out->st.nqueues = D.obsq ? 3 : 2;
+	out->st.nqueues = 2;
 	fill_queue(&out->st.queue[0], D.run.cfg->opt.queue, "knock");
 	fill_queue(&out->st.queue[1], D.run.cfg->opt.protected_queue,
 	    "protected");
-	if (D.obsq)
-		fill_queue(&out->st.queue[2], D.run.cfg->opt.observe_queue,
-		    "observe");
 }
 
 static int
@@ -689,8 +677,6 @@ event_loop(int sigfd)
 		due_work(now_ms());
 		pfd[PFD_PROTECTED] = (struct pollfd){ queue_fd(D.protq), POLLIN, 0 };
 		pfd[PFD_KNOCK] = (struct pollfd){ queue_fd(D.knockq), POLLIN, 0 };
-		pfd[PFD_OBSERVE] = (struct pollfd){ D.obsq ? queue_fd(D.obsq) :
-		    -1, POLLIN, 0 };
 		pfd[PFD_SIGNAL] = (struct pollfd){ sigfd, POLLIN, 0 };
 		pfd[PFD_NFT] = (struct pollfd){ D.watchfd, POLLIN, 0 };
 		nctl = ctl_pollfds(D.ctl, pfd + PFD_FIXED, CTL_POLLFDS);
@@ -706,8 +692,6 @@ event_loop(int sigfd)
 			rc = serve(D.protq);
 		if (rc == 0 && (pfd[PFD_KNOCK].revents & POLLIN))
 			rc = serve(D.knockq);
-		if (rc == 0 && (pfd[PFD_OBSERVE].revents & POLLIN))
-			rc = serve(D.obsq);
 		if (pfd[PFD_SIGNAL].revents & POLLIN)
 			on_signal(sigfd);
 		if (pfd[PFD_NFT].revents & POLLIN)
@@ -766,8 +750,7 @@ setup(struct config *cfg)
 
 	if (nft_probe(&D.backend, err, sizeof(err)) != 0)
 		log_fatal("%s", err);
-	if (open_queues(cfg, &D.knockq, &D.protq, &D.obsq, err,
-	    sizeof(err)) != 0)
+	if (open_queues(cfg, &D.knockq, &D.protq, err, sizeof(err)) != 0)
 		log_fatal("%s", err);
 	if (ctl_open(&D.ctl, cfg->opt.control_socket, cfg->opt.control_group,
 	    &ctl_ops, NULL, err, sizeof(err)) != 0)
@@ -831,9 +814,8 @@ run_daemon(struct config *cfg)
 		log_fatal("daemon: %s", strerror(errno));
 	write_pid(cfg->opt.pid_file);
 	log_msg(LOG_NOTICE, "start", "gatekeeperd " GK_VERSION ", %u doors, "
-	    "queues %u (knock), %u (protected)%s, backend %s%s",
+	    "queues %u (knock) and %u (protected), backend %s%s",
 	    cfg->ndoors, cfg->opt.queue, cfg->opt.protected_queue,
-	    D.obsq ? " and an observation queue" : "",
 	    cfg->opt.ruleset_external ? "external ruleset, " : "",
 	    nft_backend_name(D.backend));
 	rc = event_loop(sigfd);

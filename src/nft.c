@@ -772,7 +772,7 @@ rule_set(struct tx *tx, const struct config *cfg, enum rules_set s,
 }
 
 /* Scan_Guard: any other new TCP connection or UDP flow, not on loopback,
- * to Observe_Queue with bypass (see rules.h). */
+ * to the knock queue with bypass (see rules.h). */
 static void
 rule_observe(struct tx *tx, const struct config *cfg, int udp,
     enum nft_backend be)
@@ -783,7 +783,7 @@ rule_observe(struct tx *tx, const struct config *cfg, int udp,
 	    match_l4proto(r, udp ? IPPROTO_UDP : IPPROTO_TCP) ||
 	    (udp ? match_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW)) :
 	    match_syn(r)) ||
-	    put(r, e_queue(be, (uint16_t)cfg->opt.observe_queue, 1));
+	    put(r, e_queue(be, (uint16_t)cfg->opt.queue, 1));
 
 	tx_rule(tx, r, fail, udp ? "observe udp" : "observe tcp");
 }

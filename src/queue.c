@@ -1,8 +1,7 @@
 /* queue: one NFQUEUE instance over libmnl and libnetfilter_queue's nlmsg
  * helpers (I/O).
  *
- * Fail closed throughout (the observation queue aside, see queue.h): the
- * instance never has FAIL_OPEN, every packet id
+ * Fail closed throughout: the instance never has FAIL_OPEN, every packet id
  * we are given gets a verdict in the order received, anything we cannot
  * parse is dropped, and a packet that arrives while we are still waiting
  * for the bind ack is dropped too (its sender retransmits). */
@@ -251,16 +250,15 @@ send_config(struct queue *q, struct nlmsghdr *nlh)
 /* Bind and configure in one message, so the kernel applies all of it or
  * (flags it does not support) none of it.  All flags travel in ONE
  * FLAGS/MASK pair: the last pair would win.  FAIL_OPEN is in the mask and
- * clear in the value of every gating queue: when it is full the kernel
- * drops, never accepts.  GSO: hand us aggregates unsegmented (we never
- * rewrite). */
+ * clear in the value: when the queue is full the kernel drops, never
+ * accepts.  GSO: hand us aggregates unsegmented (we never rewrite). */
 static int
-bind_queue(struct queue *q, int fail_open)
+bind_queue(struct queue *q)
 {
 	_Alignas(struct nlmsghdr) char buf[QUEUE_CONFIG_MSG];
 	struct nlmsghdr *nlh;
 	uint32_t mask = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
-	uint32_t flags = NFQA_CFG_F_GSO | (fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
+	uint32_t flags = NFQA_CFG_F_GSO;
 
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
@@ -332,8 +330,7 @@ queue_alloc(unsigned num)
 }
 
 int
-queue_open(struct queue **out, unsigned num, int fail_open, char *err,
-    size_t errlen)
+queue_open(struct queue **out, unsigned num, char *err, size_t errlen)
 {
 	struct queue *q;
 
@@ -355,7 +352,7 @@ queue_open(struct queue **out, unsigned num, int fail_open, char *err,
 		queue_free(q);
 		return -1;
 	}
-	if (bind_queue(q, fail_open) < 0) {
+	if (bind_queue(q) < 0) {
 		if (errno == EPERM)
 			snprintf(err, errlen, "queue %u is bound by another "
 			    "process (or missing CAP_NET_ADMIN)", num);

@@ -20,11 +20,8 @@ struct queue_kstats {
 };
 
 /* Bind queue number num; 0 on success with *out set, -1 with err set
- * (EPERM: the queue belongs to another process).  fail_open: when the
- * queue is full the kernel accepts instead of dropping — only for
- * Scan_Guard's observation queue, never for a gating one. */
-int queue_open(struct queue **out, unsigned num, int fail_open,
-    char *err, size_t errlen);
+ * (EPERM: the queue belongs to another process). */
+int queue_open(struct queue **out, unsigned num, char *err, size_t errlen);
 int queue_fd(const struct queue *q);
 /* Read and answer the packets waiting, without blocking, up to a budget
  * (so a flood cannot starve the event loop: poll reports the fd readable

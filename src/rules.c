@@ -174,11 +174,9 @@ format_observe(struct out *o, const struct config *cfg)
 	if (!cfg->opt.scan_guard)
 		return;
 	out_printf(o, "\t\tiifname != \"%s\" tcp flags syn / fin,syn,rst,ack "
-	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK,
-	    cfg->opt.observe_queue);
+	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK, cfg->opt.queue);
 	out_printf(o, "\t\tiifname != \"%s\" meta l4proto udp ct state new "
-	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK,
-	    cfg->opt.observe_queue);
+	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK, cfg->opt.queue);
 }
 
 static void

@@ -28,9 +28,11 @@ enum rules_set {
 enum rules_kind { RULES_PUBLIC, RULES_KNOCK, RULES_OPEN };
 
 /* The two observation rules of Scan_Guard: new TCP/UDP to any other port,
- * on Observe_Queue with bypass (and that queue fails open when full):
- * observed packets are accepted anyway, so neither a dead daemon nor a
- * knock flood keeps anybody from an ungated port. */
+ * on the knock queue, so the daemon sees them in order with the knocks (a
+ * scan's reset must come between its knocks), with bypass: observed
+ * packets are accepted anyway, so a stopped daemon keeps nobody from an
+ * ungated port.  A flood that fills the knock queue does delay them: list
+ * busy services in Public_Ports. */
 enum rules_observe { RULES_OBSERVE_TCP, RULES_OBSERVE_UDP, RULES_NOBSERVE };
 
 /* Most ports one set can hold: every door's list, all distinct. */

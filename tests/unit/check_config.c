@@ -869,8 +869,8 @@ START_TEST(unknown_keys)
 	    NULL);
 	expect_error("[options]\nQueu = 1\n", "gk.conf:2: ",
 	    "unknown key 'Queu' in [options]", "(known: UseSyslog, LogFile, "
-	    "PidFile, Interface, Queue, Protected_Queue, Observe_Queue, "
-	    "Control_Socket, Control_Group, State_File, Max_Sources, Allow, "
+	    "PidFile, Interface, Queue, Protected_Queue, Control_Socket, "
+	    "Control_Group, State_File, Max_Sources, Allow, "
 	    "Monitor, Ruleset, "
 	    "User, Command_User, Log_Refused, Log_Prefix, Log_Rate, Log_Burst, "
 	    "Scan_Guard, Public_Ports, Lockout_After, Lockout_Time)", NULL);
@@ -1416,27 +1416,6 @@ START_TEST(protected_queue)
 }
 END_TEST
 
-START_TEST(observe_queue)
-{
-	parse_ok("[options]\nQueue = 7\n");
-	ck_assert_uint_eq(cfg.opt.observe_queue, 9);
-	/* The next number that is neither of the other two, wrapping. */
-	parse_ok("[options]\nQueue = 65535\n");
-	ck_assert_uint_eq(cfg.opt.protected_queue, 65534);
-	ck_assert_uint_eq(cfg.opt.observe_queue, 0);
-	parse_ok("[options]\nQueue = 1\nProtected_Queue = 2\n");
-	ck_assert_uint_eq(cfg.opt.observe_queue, 3);
-	parse_ok("[options]\nQueue = 1\nProtected_Queue = 5\n"
-	    "Observe_Queue = 2\n");
-	ck_assert_uint_eq(cfg.opt.observe_queue, 2);
-	expect_error("[options]\nQueue = 3\nObserve_Queue = 3\n",
-	    "gk.conf:3: ", "Observe_Queue 3 is Queue's or Protected_Queue's",
-	    "(allowed: a third queue", NULL);
-	expect_error("[options]\nQueue = 3\nObserve_Queue = 4\n",
-	    "gk.conf:3: ", "Observe_Queue 4 is", NULL);
-}
-END_TEST
-
 START_TEST(public_ports)
 {
 	char text[1024];
@@ -1925,7 +1904,6 @@ config_suite(void)
 	tcase_add_test(tc, log_prefix);
 	tcase_add_test(tc, log_rate);
 	tcase_add_test(tc, protected_queue);
-	tcase_add_test(tc, observe_queue);
 	tcase_add_test(tc, public_ports);
 	tcase_add_test(tc, close_doors);
 	tcase_add_test(tc, door_monitor);

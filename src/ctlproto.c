@@ -994,6 +994,25 @@ truncated_text(struct ctl_out *o, unsigned shown, unsigned total,
 	    "limit %u bytes)\n", shown, total, what, (unsigned)o->size);
 }
 
+/* Close a listing: the JSON array with its count (j not NULL), or the
+ * text's truncation marker, or "none" when nothing was listed. */
+static void
+list_end(struct ctl_out *o, struct jw *j, unsigned shown, unsigned total,
+    const char *what, const char *none)
+{
+	if (j != NULL) {
+		jw_close(j, ']');
+		jw_u64(j, "count", total);
+		jw_bool(j, "truncated", o->truncated);
+		jw_end(j);
+	} else if (o->truncated) {
+		truncated_text(o, shown, total, what);
+	} else if (shown == 0) {
+		out_reset(o);
+		ctlproto_out_printf(o, "ok\n%s\n", none);
+	}
+}
+
 static void
 grants_reply(struct ctl_out *o, int json, const struct ctl_view *v,
     int64_t now_ms)
@@ -1026,17 +1045,8 @@ grants_reply(struct ctl_out *o, int json, const struct ctl_view *v,
 	}
 	out_lift(o);
 	total = o->truncated ? count_grants(v->grants, now_ms) : shown;
-	if (json) {
-		jw_close(&j, ']');
-		jw_u64(&j, "count", total);
-		jw_bool(&j, "truncated", o->truncated);
-		jw_end(&j);
-	} else if (o->truncated) {
-		truncated_text(o, shown, total, "grants");
-	} else if (shown == 0) {
-		out_reset(o);
-		out_puts(o, "ok\nno active grants\n");
-	}
+	list_end(o, json ? &j : NULL, shown, total, "grants",
+	    "no active grants");
 }
 
 static void
@@ -1129,17 +1139,8 @@ knocks_reply(struct ctl_out *o, int json, const struct ctl_view *v,
 	}
 	out_lift(o);
 	total = o->truncated ? count_knocks(v, now_ms) : shown;
-	if (json) {
-		jw_close(&j, ']');
-		jw_u64(&j, "count", total);
-		jw_bool(&j, "truncated", o->truncated);
-		jw_end(&j);
-	} else if (o->truncated) {
-		truncated_text(o, shown, total, "knocks");
-	} else if (shown == 0) {
-		out_reset(o);
-		out_puts(o, "ok\nno knocks in progress\n");
-	}
+	list_end(o, json ? &j : NULL, shown, total, "knocks",
+	    "no knocks in progress");
 }
 
 /* One counter: "a.b  N" as text, "b": N inside the open object as JSON. */

@@ -135,6 +135,17 @@ is_dropped() {
 log_has() { grep -E -q -- "$1" "$LOG"; }
 log_count() { grep -E -c -- "$1" "$LOG"; }
 
+# wait_log REGEX COUNT [SECONDS]: until the log holds COUNT matching lines.
+wait_log() {
+	local i
+	for i in $(seq $((${3:-6} * 10))); do
+		[ "$(log_count "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "# log never had $2 lines matching: $1"
+	return 1
+}
+
 ok() {
 	if [ "$1" = 0 ]; then
 		PASS=$((PASS + 1)); echo "ok - $2"

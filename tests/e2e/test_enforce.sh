@@ -35,16 +35,6 @@ for p in 22 2222 2201 2202; do listen "$SRV" $p; done
 listen "$SRV" 5300 udp
 start_daemon "$CONFIG" || exit 1
 
-# wait_log REGEX COUNT [SECONDS]: until the log holds COUNT matching lines.
-wait_log() {
-	local i
-	for i in $(seq $((${3:-6} * 10))); do
-		[ "$(log_count "$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	echo "# log never had $2 lines matching: $1"
-	return 1
-}
 
 # 1. No knock: the protected port is silent (dropped, not refused).
 check "no knock: connection to 22 is dropped" is_dropped "$CLI1" $S4 22

@@ -20,16 +20,6 @@ ALL_LOG=$WORK/all.log		# every daemon run's log, for the SAN check
 
 # --- helpers -------------------------------------------------------------
 
-# wait_log REGEX COUNT [SECONDS]: until the log holds COUNT matching lines.
-wait_log() {
-	local i
-	for i in $(seq $((${3:-6} * 10))); do
-		[ "$(log_count "$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	echo "# log never had $2 lines matching: $1"
-	return 1
-}
 
 # wait_file_has FILE REGEX [SECONDS]
 wait_file_has() {

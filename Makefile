@@ -144,7 +144,7 @@ install: all $(B)/gatekeeperctl
 	    $(DESTDIR)$(PREFIX)/share/gatekeeper/
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/gatekeeper/gatekeeper.conf ]; then \
 	    install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/gatekeeper && \
-	    install -m 0640 tests/fixtures/example.conf \
+	    install -m 0640 systemd/gatekeeper.conf \
 	        $(DESTDIR)$(SYSCONFDIR)/gatekeeper/gatekeeper.conf; fi
 
 clean:

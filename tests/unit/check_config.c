@@ -1786,6 +1786,16 @@ START_TEST(fixture_manpage)
 }
 END_TEST
 
+/* What `make install` puts in /etc: it must load, and start harmless. */
+START_TEST(installed_starter_config)
+{
+	parse_fixture("../../systemd/gatekeeper.conf");
+	ck_assert_int_eq(cfg.opt.monitor, 1);
+	ck_assert_uint_eq(cfg.ndoors, 1);
+	ck_assert(config_door_opens(&cfg.door[0], IPPROTO_TCP, 22));
+}
+END_TEST
+
 START_TEST(fixture_example)
 {
 	const struct cfg_door *d;
@@ -1916,6 +1926,7 @@ config_suite(void)
 	tcase_add_test(tc, fixture_pktables);
 	tcase_add_test(tc, fixture_manpage);
 	tcase_add_test(tc, fixture_example);
+	tcase_add_test(tc, installed_starter_config);
 	tcase_add_test(tc, fixture_full);
 	suite_add_tcase(s, tc);
 	return s;

@@ -73,18 +73,25 @@ setup_net() {
 	cli2 ping -c1 -W2 10.77.2.1 >/dev/null 2>&1
 }
 
-# start_daemon CONFIG_TEXT: run gatekeeperd -f in srv, log in $LOG.
-start_daemon() {
-	CONF=$WORK/gatekeeper.conf
-	LOG=$WORK/daemon.log
-	# The test's own control socket and state file, in [options].
+CONF=$WORK/gatekeeper.conf
+
+# write_conf CONFIG_TEXT: $CONF with the test's own control socket and
+# state file in [options] (atomically, so a reload never reads half).
+write_conf() {
 	printf '%s\n' "$1" | awk -v w="$WORK" '
 		function ours() { print "Control_Socket = " w "/control"
 			print "State_File = " w "/state" }
 		tolower($0) ~ /^\[options\]/ { print; ours(); done = 1; next }
 		!done && /^\[/ { print "[options]"; ours(); done = 1 }
 		{ print }
-		END { if (!done) { print "[options]"; ours() } }' >"$CONF"
+		END { if (!done) { print "[options]"; ours() } }' >"$CONF.new"
+	mv "$CONF.new" "$CONF"
+}
+
+# start_daemon CONFIG_TEXT: run gatekeeperd -f in srv, log in $LOG.
+start_daemon() {
+	LOG=$WORK/daemon.log
+	write_conf "$1"
 	: >"$LOG"
 	# Not through srv(): $! must be the daemon (ip netns exec execs it).
 	ip netns exec "$SRV" "$GKD" -f -c "$CONF" 2>>"$LOG" &

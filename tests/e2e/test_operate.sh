@@ -89,19 +89,6 @@ json_ok() {
 # counter NAME: one counter of `gatekeeperctl stats`.
 counter() { srv "$GKCTL" -S "$WORK/control" stats | awk -v k="$1" '$1 == k { print $2 }'; }
 
-# mk_conf TEXT: write $CONF the way start_daemon does (our socket and
-# state file in [options]), for reloads.
-mk_conf() {
-	printf '%s\n' "$1" | awk -v w="$WORK" '
-		function ours() { print "Control_Socket = " w "/control"
-			print "State_File = " w "/state" }
-		tolower($0) ~ /^\[options\]/ { print; ours(); done = 1; next }
-		!done && /^\[/ { print "[options]"; ours(); done = 1 }
-		{ print }
-		END { if (!done) { print "[options]"; ours() } }' >"$CONF.new"
-	mv "$CONF.new" "$CONF"
-}
-
 # A daemon run's log is kept, and checked for sanitizer reports.
 stop_d() {
 	stop_daemon "${1:-TERM}"
@@ -333,7 +320,7 @@ cli1 knock $S4 7100 7200
 check "ssh and web granted again" eval \
 	"can_connect $CLI1 $S4 2201 && can_connect $CLI1 $S4 2202"
 BROKEN=$(printf '%s\n' "$CONFIG1" | sed 's/^Open_Timeout = 30$/Open_Timeout = forever/')
-mk_conf "$BROKEN"
+write_conf "$BROKEN"
 badline=$(grep -n '^Open_Timeout = forever' "$CONF" | head -n1 | cut -d: -f1)
 reloads=$(log_count 'event=reload-failed')
 ctl reload
@@ -357,7 +344,7 @@ check "ssh grant still listed" eval "ctl grants && out_has '^$C4 +ssh '"
 
 # Queues 13 and 14 from here on: the reload opens them, moves the rules.
 MONCONF=$(printf '%s\n' "$CONFIG1" | sed 's/^Lockout_After = 0$/&\nMonitor = yes/; s/^Queue = 3$/Queue = 13/')
-mk_conf "$MONCONF"
+write_conf "$MONCONF"
 ctl_ok "reload with global Monitor = yes and Queue = 13" '^reloaded: 6 doors, queue 13$' reload
 check "status: mode monitor, queues 13 and 14" eval \
 	"ctl status && out_has '^mode +monitor' && out_has '^queues +13 \(knock\), 14 \(protected\)'"
@@ -368,7 +355,7 @@ check "global Monitor: stats count monitored" [ "$(counter monitored)" -ge 2 ]
 
 # Door web goes (SIGHUP); ssh's grant stays; web's grant ends and 2202,
 # still protected by ops, drops its holder.
-mk_conf "$BASE"
+write_conf "$BASE"
 kill -HUP "$DPID"
 check "SIGHUP reload removing door web: reloaded" \
 	wait_log 'event=reloaded msg="5 doors' 1 3
@@ -537,7 +524,7 @@ check "stop exit status logged" eval \
 	"wait_log 'event=command-exit door=cmd src=$C4 phase=stop pid=[0-9]+ status=3' 1 2"
 
 # A reload reaches the command helper: the new Start_Command runs.
-mk_conf "$(printf '%s\n' "$CONFIG2" | sed 's/echo start %IP%/echo restart %IP%/')"
+write_conf "$(printf '%s\n' "$CONFIG2" | sed 's/echo start %IP%/echo restart %IP%/')"
 ctl_ok "reload with a changed Start_Command" '^reloaded' reload
 cli1 knock $S4 7600 7700 7800
 check "the changed Start_Command runs" wait_file_has "$CMDS" "^restart $C4\$" 2
@@ -631,7 +618,7 @@ check "Log_Burst = 2: only 2 refused lines logged" \
 sup=$(counter log_suppressed)
 check "stats: suppressed lines counted ($sup)" [ "${sup:-0}" -ge $((nr1 - nr0 - 2)) ]
 
-mk_conf "$(printf '%s\n' "$CONFIG3" | sed 's/^Log_Burst = 2$/&\nLog_Refused = no/')"
+write_conf "$(printf '%s\n' "$CONFIG3" | sed 's/^Log_Burst = 2$/&\nLog_Refused = no/')"
 ctl_ok "reload with Log_Refused = no" '^reloaded' reload
 nr0=$(counter verdict.no-grant)
 check "Log_Refused = no: the connection is still dropped" dropped "$CLI2" $S26 2201

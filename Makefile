@@ -14,7 +14,7 @@ CFLAGS	?= -O2 -g
 WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wformat=2 -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla \
 	  -Wundef -Wnull-dereference -Werror
-CPPFLAGS += -D_GNU_SOURCE -Isrc
+CPPFLAGS += -D_GNU_SOURCE
 GK_VERSION = 0.2.0
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -DGK_VERSION='"$(GK_VERSION)"'
 
@@ -32,21 +32,32 @@ CFLAGS_IO = $(shell $(PKG_CONFIG) --cflags libmnl libnetfilter_queue libnfnetlin
 LIBS_CHECK = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 CFLAGS_CHECK = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 
-# Pure core: libc only, no I/O.  Unit tests and fuzzers link only this.
-CORE	= addr siphash config pkt knock grant verdict logfmt ratelimit rules \
-	  ctlproto state cmdline
-# Kernel and process I/O around the core.
-IO	= main conffile log queue nft nftwatch ctl statefile otseq cmd spawner privdrop \
-	  running persist
+# The folders are the architecture, and the include paths enforce it:
+#   src/core    pure decisions: libc only, no I/O (unit tests, fuzzers)
+#   src/io      small I/O helpers every program shares (reading files)
+#   src/daemon  gatekeeperd: kernel and process I/O around the core
+#   src/ctl     gatekeeperctl
+# A core file that includes an I/O header does not compile.
+INC_core   = -Isrc/core
+INC_io     = -Isrc/core -Isrc/io
+INC_daemon = -Isrc/core -Isrc/io -Isrc/daemon
+INC_ctl    = -Isrc/core -Isrc/io
+INC_tests  = -Isrc/core -Isrc/io -Isrc/daemon
 
-CORE_OBJ = $(CORE:%=$(B)/obj/%.o)
-IO_OBJ	 = $(IO:%=$(B)/obj/%.o)
+CORE_SRC = $(wildcard src/core/*.c)
+IO_SRC	 = $(wildcard src/io/*.c)
+DAEMON_SRC = $(wildcard src/daemon/*.c)
+CORE	 = $(notdir $(CORE_SRC:.c=))
+CORE_OBJ = $(CORE_SRC:src/%.c=$(B)/obj/%.o)
+IO_OBJ	 = $(IO_SRC:src/%.c=$(B)/obj/%.o)
+DAEMON_OBJ = $(DAEMON_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=$(B)/obj/tests/%.o)
+HDRS	 = $(wildcard src/*/*.h)
 
 DEB_PKGS = build-essential pkg-config libmnl-dev libnetfilter-queue-dev \
 	   libnfnetlink-dev libnftnl-dev libcap-ng-dev check knockd netcat-openbsd nftables \
-	   iproute2 nmap tcpdump hping3 procps systemd python3
+	   iptables iproute2 nmap tcpdump hping3 procps systemd python3
 
 .PHONY: all check unit e2e demo bench systemd-verify deps deps-fuzz install clean help
 all: $(B)/gatekeeperd $(B)/gatekeeperctl
@@ -54,26 +65,38 @@ all: $(B)/gatekeeperd $(B)/gatekeeperctl
 # V=1 shows the commands.
 Q	:= $(if $(V),,@)
 
-$(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
+$(B)/obj/core/%.o: src/core/%.c $(HDRS) | $(B)/obj
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_IO) -MMD -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(INC_core) $(ALL_CFLAGS) -MMD -c -o $@ $<
 
-$(B)/obj/tests/%.o: tests/unit/%.c $(wildcard src/*.h tests/unit/*.h) | $(B)/obj/tests
+$(B)/obj/io/%.o: src/io/%.c $(HDRS) | $(B)/obj
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_CHECK) \
+	$(Q)$(CC) $(CPPFLAGS) $(INC_io) $(ALL_CFLAGS) -MMD -c -o $@ $<
+
+$(B)/obj/daemon/%.o: src/daemon/%.c $(HDRS) | $(B)/obj
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(INC_daemon) $(ALL_CFLAGS) $(CFLAGS_IO) -MMD -c -o $@ $<
+
+$(B)/obj/ctl/%.o: src/ctl/%.c $(HDRS) | $(B)/obj
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(INC_ctl) $(ALL_CFLAGS) -MMD -c -o $@ $<
+
+$(B)/obj/tests/%.o: tests/unit/%.c $(HDRS) $(wildcard tests/unit/*.h) | $(B)/obj
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(INC_tests) $(ALL_CFLAGS) $(CFLAGS_CHECK) \
 	    -DFIXTURE_DIR='"tests/fixtures"' -c -o $@ $<
 
 $(B)/libcore.a: $(CORE_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/gatekeeperd: $(IO_OBJ) $(B)/libcore.a
+$(B)/gatekeeperd: $(DAEMON_OBJ) $(IO_OBJ) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_IO)
 
 # The unit tests also cover the two small file modules, on files in /tmp.
-UNIT_IO	 = $(B)/obj/otseq.o $(B)/obj/statefile.o
+UNIT_IO	 = $(B)/obj/daemon/otseq.o $(B)/obj/daemon/statefile.o
 
-$(B)/gatekeeperctl: $(B)/obj/gatekeeperctl.o $(B)/libcore.a
+$(B)/gatekeeperctl: $(B)/obj/ctl/gatekeeperctl.o $(IO_OBJ) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
@@ -81,8 +104,8 @@ $(B)/unit-tests: $(UNIT_OBJ) $(UNIT_IO) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_CHECK)
 
-$(B)/obj $(B)/obj/tests:
-	mkdir -p $@
+$(B)/obj:
+	mkdir -p $@ $@/core $@/io $@/daemon $@/ctl $@/tests
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
@@ -162,4 +185,4 @@ help:
 
 include tests/fuzz/fuzz.mk
 
--include $(wildcard $(B)/obj/*.d)
+-include $(wildcard $(B)/obj/*/*.d)

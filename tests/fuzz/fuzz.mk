@@ -18,7 +18,7 @@
 
 FUZZ_DIR	= tests/fuzz
 # One target per parser the core has (ctlproto once it is in CORE).
-FUZZ_TARGETS	?= pkt config $(filter ctlproto,$(CORE))
+FUZZ_TARGETS	?= pkt config ctlproto
 
 # Seeds per target: the committed corpus, for config also the fixtures.
 FUZZ_SEEDS_pkt		= $(FUZZ_DIR)/corpus/pkt
@@ -42,8 +42,8 @@ FUZZ_RUNS	?=
 FUZZ_TIME	?= $(if $(FUZZ_RUNS),0,60)
 FUZZ_FLAGS	?=
 
-FUZZ_HDRS	= $(FUZZ_DIR)/fuzz.h $(wildcard src/*.h)
-FUZZ_CORE_SRC	= $(CORE:%=src/%.c)
+FUZZ_HDRS	= $(FUZZ_DIR)/fuzz.h $(wildcard src/core/*.h)
+FUZZ_CORE_SRC	= $(CORE_SRC)
 FUZZ_REPLAY_BIN	= $(FUZZ_TARGETS:%=$(B)/fuzz/replay-%)
 FUZZ_BIN	= $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
 
@@ -53,7 +53,7 @@ FUZZ_BIN	= $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
 $(B)/fuzz/replay-%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_DIR)/replay.c $(FUZZ_HDRS) \
     $(B)/libcore.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ \
+	$(CC) $(CPPFLAGS) $(INC_core) $(ALL_CFLAGS) $(LDFLAGS) -o $@ \
 	    $(FUZZ_DIR)/fuzz_$*.c $(FUZZ_DIR)/replay.c $(B)/libcore.a
 
 fuzz-replay: $(FUZZ_REPLAY_BIN)
@@ -65,7 +65,7 @@ fuzz-replay: $(FUZZ_REPLAY_BIN)
 $(B)/fuzz/fuzz-%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_CORE_SRC) $(FUZZ_HDRS) \
     | fuzz-toolchain
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(filter -D%,$(ALL_CFLAGS)) -std=c11 \
+	$(FUZZ_CC) $(CPPFLAGS) $(INC_core) $(filter -D%,$(ALL_CFLAGS)) -std=c11 \
 	    $(filter-out -Werror,$(WARN)) $(FUZZ_CFLAGS) $(FUZZ_SAN) \
 	    -o $@ $< $(FUZZ_CORE_SRC)
 

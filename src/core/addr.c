@@ -101,3 +101,21 @@ cidr_match(const struct cidr *c, const struct addr *a)
 		return 1;
 	return ((c->net.b[full] ^ a->b[full]) & (0xff00 >> rest) & 0xff) == 0;
 }
+
+int
+cidr_unmap_v4(struct cidr *c)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	struct cidr v4;
+
+	if (c->net.family != AF_INET6 || c->prefix < 96 ||
+	    memcmp(c->net.b, mapped, sizeof(mapped)) != 0)
+		return 0;
+	memset(&v4, 0, sizeof(v4));
+	v4.net.family = AF_INET;
+	memcpy(v4.net.b, c->net.b + 12, 4);
+	v4.prefix = (uint8_t)(c->prefix - 96);
+	*c = v4;
+	return 1;
+}

@@ -29,5 +29,8 @@ size_t addr_len(const struct addr *a);
 /* "ADDR" or "ADDR/PREFIX"; host bits must be zero. 0 or -1. */
 int cidr_parse(const char *s, struct cidr *out);
 int cidr_match(const struct cidr *c, const struct addr *a);
+/* An IPv4-mapped prefix (::ffff:a.b.c.d/n, n >= 96) becomes the IPv4
+ * prefix it stands for (a.b.c.d/n-96): 1 if it was one, else 0. */
+int cidr_unmap_v4(struct cidr *c);
 
 #endif

@@ -33,7 +33,8 @@ enum key_id {
 	K_PROTECTED_QUEUE, K_CONTROL_SOCKET, K_CONTROL_GROUP, K_STATE_FILE,
 	K_MAX_SOURCES, K_ALLOW, K_MONITOR, K_RULESET, K_USER, K_COMMAND_USER,
 	K_LOG_REFUSED, K_LOG_PREFIX, K_LOG_RATE, K_LOG_BURST, K_SCAN_GUARD,
-	K_PUBLIC_PORTS, K_LOCKOUT_AFTER, K_LOCKOUT_TIME,
+	K_PUBLIC_PORTS, K_LOCKOUT_AFTER, K_LOCKOUT_TIME, K_KNOCK_REPLY,
+	K_GATE_LOOPBACK,
 	/* doors */
 	K_SEQUENCE, K_ONE_TIME, K_SEQ_TIMEOUT, K_TCPFLAGS, K_START, K_START6,
 	K_STOP, K_STOP6, K_CMD_TIMEOUT, K_TARGET, K_OPEN_PORTS, K_OPEN_TIMEOUT,
@@ -67,6 +68,8 @@ static const char *const key_name[K_COUNT] = {
 	[K_PUBLIC_PORTS] = "Public_Ports",
 	[K_LOCKOUT_AFTER] = "Lockout_After",
 	[K_LOCKOUT_TIME] = "Lockout_Time",
+	[K_KNOCK_REPLY] = "Knock_Reply",
+	[K_GATE_LOOPBACK] = "Gate_Loopback",
 	[K_SEQUENCE] = "Sequence",
 	[K_ONE_TIME] = "One_Time_Sequences",
 	[K_SEQ_TIMEOUT] = "Seq_Timeout",
@@ -96,7 +99,8 @@ static const char *const key_hint[K_COUNT] = {
 	[K_USESYSLOG] = HINT_BOOL "; or UseSyslog alone",
 	[K_LOGFILE] = "an absolute path",
 	[K_PIDFILE] = "an absolute path",
-	[K_INTERFACE] = "an interface name of 1-15 characters",
+	[K_INTERFACE] = "an interface name of 1-15 characters, or a prefix "
+	    "ending in '*'",
 	[K_QUEUE] = "0-65535",
 	[K_PROTECTED_QUEUE] = "0-65535, not Queue's number",
 	[K_CONTROL_SOCKET] = "an absolute path",
@@ -119,6 +123,8 @@ static const char *const key_hint[K_COUNT] = {
 	[K_LOCKOUT_AFTER] = "0-" STR(CFG_LIM_LOCKOUT_AFTER) " failed "
 	    "attempts; 0 never locks out",
 	[K_LOCKOUT_TIME] = HINT_TIMEOUT,
+	[K_KNOCK_REPLY] = "closed (answered as a closed port) or drop (silence)",
+	[K_GATE_LOOPBACK] = HINT_BOOL,
 	[K_SEQUENCE] = HINT_PORTS,
 	[K_ONE_TIME] = "an absolute path",
 	[K_SEQ_TIMEOUT] = HINT_TIMEOUT,
@@ -150,7 +156,8 @@ static const struct {
 			"State_File, Max_Sources, Allow, Monitor, Ruleset, " \
 			"User, Command_User, Log_Refused, Log_Prefix, " \
 			"Log_Rate, Log_Burst, Scan_Guard, Public_Ports, " \
-			"Lockout_After, Lockout_Time"
+			"Lockout_After, Lockout_Time, Knock_Reply, " \
+			"Gate_Loopback"
 #define DOOR_KEYS	"Sequence, One_Time_Sequences, Seq_Timeout, " \
 			"TCPFlags, Start_Command, Start_Command_6, " \
 			"Stop_Command, Stop_Command_6, Cmd_Timeout, Target, " \
@@ -565,6 +572,10 @@ set_ruleset(struct parser *p, struct span v)
 		    key_hint[K_RULESET]);
 }
 
+/* An interface name, or a prefix with '*' at its end as nft's iifname
+ * takes it.  Whether it exists is the I/O side's to check
+ * (conffile_check_host); what can never be right is refused here:
+ * "lo" would gate only loopback and let everything else through. */
 static void
 set_interface(struct parser *p, struct span v)
 {
@@ -573,12 +584,43 @@ set_interface(struct parser *p, struct span v)
 	int bad = v.n >= CFG_IFNAME_MAX;
 
 	for (i = 0; i < v.n; i++)
-		if (v.p[i] == '/' || is_blank(v.p[i]) || is_ctrl(v.p[i]))
+		if (v.p[i] == '/' || is_blank(v.p[i]) || is_ctrl(v.p[i]) ||
+		    v.p[i] == '"' || (v.p[i] == '*' && i + 1 < v.n))
 			bad = 1;
-	if (bad || span_copy(p->cfg->opt.interface, CFG_IFNAME_MAX, v) != 0)
+	if (bad || span_copy(p->cfg->opt.interface, CFG_IFNAME_MAX, v) != 0) {
+		p->cfg->opt.interface[0] = '\0';
 		config_error(p, p->line, "bad interface name '%s' "
-		    "(allowed: 1-%d characters, no '/' or blanks)",
-		    quote(q, sizeof(q), v), CFG_IFNAME_MAX - 1);
+		    "(allowed: 1-%d characters, no '/', quotes or blanks; "
+		    "'*' only at the end)", quote(q, sizeof(q), v),
+		    CFG_IFNAME_MAX - 1);
+	} else if (span_ieq(v, "*")) {
+		p->cfg->opt.interface[0] = '\0';
+		config_error(p, p->line, "Interface = * matches every "
+		    "interface (allowed: a name or prefix; leave Interface "
+		    "out to gate every interface)");
+	} else if (span_ieq(v, "lo")) {
+		p->cfg->opt.interface[0] = '\0';
+		config_error(p, p->line, "Interface = lo would gate only "
+		    "loopback and let every other interface through "
+		    "(allowed: the interface the knocks arrive on; "
+		    "Gate_Loopback = yes gates loopback too)");
+	} else
+		p->cfg->opt.interface_line = p->line;
+}
+
+static void
+set_knock_reply(struct parser *p, struct span v)
+{
+	char q[QUOTE_MAX];
+
+	if (span_ieq(v, "closed"))
+		p->cfg->opt.knock_drop = 0;
+	else if (span_ieq(v, "drop"))
+		p->cfg->opt.knock_drop = 1;
+	else
+		config_error(p, p->line, "bad value '%s' for Knock_Reply "
+		    "(allowed: %s)", quote(q, sizeof(q), v),
+		    key_hint[K_KNOCK_REPLY]);
 }
 
 /* cidr_parse() refused s.  If only host bits are set, put the prefix that
@@ -625,6 +667,20 @@ set_allow(struct parser *p, struct span v)
 		}
 		if (span_copy(buf, sizeof(buf), item) == 0 &&
 		    cidr_parse(buf, &o->allow[o->allow_len]) == 0) {
+			struct cidr *c = &o->allow[o->allow_len];
+
+			/* IPv4 packets carry IPv4 addresses: ::ffff:a.b.c.d
+			 * can only mean a.b.c.d. */
+			cidr_unmap_v4(c);
+			if (c->prefix == 0) {
+				config_error(p, p->line, "Allow = %s lets every "
+				    "%s source past the gate (allowed: a "
+				    "narrower prefix; to watch without "
+				    "enforcing, Monitor = yes)",
+				    quote(q, sizeof(q), item),
+				    c->net.family == AF_INET ? "IPv4" : "IPv6");
+				continue;
+			}
 			o->allow_len++;
 			continue;
 		}
@@ -808,6 +864,7 @@ set_value(struct parser *p, enum key_id id, struct span v)
 {
 	struct cfg_options *o = &p->cfg->opt;
 	struct cfg_door *d = p->door;
+	unsigned nerr;
 
 	switch (id) {
 	case K_USESYSLOG:
@@ -821,6 +878,12 @@ set_value(struct parser *p, enum key_id id, struct span v)
 		break;
 	case K_SCAN_GUARD:
 		set_bool(p, id, v, &o->scan_guard);
+		break;
+	case K_GATE_LOOPBACK:
+		set_bool(p, id, v, &o->gate_loopback);
+		break;
+	case K_KNOCK_REPLY:
+		set_knock_reply(p, v);
 		break;
 	case K_LOGFILE:
 		set_path(p, id, v, o->log_file, sizeof(o->log_file));
@@ -883,7 +946,11 @@ set_value(struct parser *p, enum key_id id, struct span v)
 		set_allow(p, v);
 		break;
 	case K_SEQUENCE:
+		nerr = p->err->n;
 		set_ports(p, id, v, d->seq, CFG_MAX_SEQ, &d->seq_len, 0);
+		/* A sequence with mistakes is not also judged as a whole. */
+		if (p->err->n == nerr)
+			d->seq_line = p->line;
 		break;
 	case K_ONE_TIME:
 		set_path(p, id, v, d->one_time_file,
@@ -1233,6 +1300,145 @@ config_check_public(struct parser *p)
 	}
 }
 
+/* ---- can a port scan complete a sequence? ----
+ *
+ * With Scan_Guard every packet the daemon sees that is not a door's next
+ * knock resets the door, so an ordered scan resets its own progress
+ * between two knock ports, unless every port it probes in between is
+ * quiet: public (never queued) or protected (queued on another queue, out
+ * of order with the knocks).  A sequence whose every step is such a quiet
+ * walk in one direction is completed by an ascending or descending scan of
+ * all ports; a one-port sequence by any scan at all. */
+struct quiet {
+	uint8_t bm[2][65536 / 8];
+	unsigned n[2];
+};
+
+static int
+proto_idx(uint8_t proto)
+{
+	return proto == IPPROTO_UDP;
+}
+
+static int
+quiet_has(const struct quiet *q, int pi, unsigned port)
+{
+	return (q->bm[pi][port / 8] >> (port % 8)) & 1;
+}
+
+static void
+quiet_mark(struct quiet *q, const struct cfg_port *p, unsigned n)
+{
+	unsigned i;
+	int pi;
+
+	for (i = 0; i < n; i++) {
+		pi = proto_idx(p[i].proto);
+		if (!quiet_has(q, pi, p[i].port))
+			q->n[pi]++;
+		q->bm[pi][p[i].port / 8] |= (uint8_t)(1u << (p[i].port % 8));
+	}
+}
+
+static void
+quiet_build(const struct config *cfg, struct quiet *q)
+{
+	unsigned d;
+
+	memset(q, 0, sizeof(*q));
+	quiet_mark(q, cfg->opt.public_ports, cfg->opt.public_len);
+	for (d = 0; d < cfg->ndoors; d++)
+		quiet_mark(q, cfg->door[d].open, cfg->door[d].open_len);
+}
+
+/* Does a scan get from knock a to knock b without a reset between?  A
+ * scan of both protocols at once probes the other one's ports too. */
+static int
+quiet_walk(const struct quiet *q, const struct cfg_port *a,
+    const struct cfg_port *b)
+{
+	unsigned lo = a->port < b->port ? a->port : b->port;
+	unsigned hi = a->port < b->port ? b->port : a->port, port;
+	int pi = proto_idx(a->proto), k;
+
+	if (a->proto == b->proto) {
+		if (hi - lo <= 1)
+			return 1;
+		if (hi - lo - 1 > q->n[pi])
+			return 0;
+		for (port = lo + 1; port < hi; port++)
+			if (!quiet_has(q, pi, port))
+				return 0;
+		return 1;
+	}
+	if (2 * (hi - lo + 1) - 2 > q->n[0] + q->n[1])
+		return 0;
+	for (port = lo; port <= hi; port++)
+		for (k = 0; k < 2; k++) {
+			if ((port == a->port && k == pi) ||
+			    (port == b->port && k == proto_idx(b->proto)))
+				continue;
+			if (!quiet_has(q, k, port))
+				return 0;
+		}
+	return 1;
+}
+
+static int
+seq_scannable(const struct config *cfg, const struct cfg_port *seq,
+    unsigned len, char *why, size_t whylen)
+{
+	struct quiet q;
+	int up = 1, down = 1;
+	unsigned i;
+
+	if (!cfg->opt.scan_guard || len == 0)
+		return 0;
+	if (len == 1) {
+		snprintf(why, whylen, "a one-port sequence is completed by "
+		    "any scan that reaches %u/%s", seq[0].port,
+		    proto_name(seq[0].proto));
+		return 1;
+	}
+	quiet_build(cfg, &q);
+	for (i = 0; i + 1 < len && (up || down); i++) {
+		if (!quiet_walk(&q, &seq[i], &seq[i + 1]))
+			return 0;
+		if (seq[i + 1].port < seq[i].port)
+			up = 0;
+		if (seq[i + 1].port > seq[i].port)
+			down = 0;
+	}
+	if (!up && !down)
+		return 0;
+	snprintf(why, whylen, "%s port scan completes it: no port it "
+	    "probes between %u/%s and %u/%s resets the attempt",
+	    up ? "an ascending" : "a descending", seq[0].port,
+	    proto_name(seq[0].proto), seq[1].port, proto_name(seq[1].proto));
+	return 1;
+}
+
+#define HINT_SCAN	"at least two knocks, with an unlisted port between " \
+			"knock ports or in an order no scan follows"
+
+static void
+config_check_scans(struct parser *p)
+{
+	char why[160], list[CFG_MAX_SEQ * 12];
+	unsigned i;
+
+	for (i = 0; i < p->cfg->ndoors; i++) {
+		const struct cfg_door *d = &p->cfg->door[i];
+
+		if (d->seq_line && seq_scannable(p->cfg, d->seq, d->seq_len,
+		    why, sizeof(why)))
+			config_error(p, d->seq_line, "door '%s': Sequence %s "
+			    "can be opened by a port scan: %s (allowed: %s)",
+			    d->name, config_ports_format(d->seq, d->seq_len,
+			    list, sizeof(list)), why, HINT_SCAN);
+	}
+}
+
 /* Close values, now that every door is known. */
 static void
 config_resolve_close(struct parser *p)
@@ -1345,6 +1551,7 @@ config_parse(const char *buf, size_t len, const char *file,
 	config_resolve_close(&p);
 	config_check_overlap(&p);
 	config_check_public(&p);
+	config_check_scans(&p);
 	return err->n;
 }
 
@@ -1419,6 +1626,7 @@ config_door_seq_conflict(const struct config *cfg, unsigned door, char *err,
 {
 	const struct cfg_door *d = &cfg->door[door], *b;
 	const struct cfg_port *s;
+	char why[160];
 	unsigned i;
 
 	for (i = 0; i < d->seq_len; i++) {
@@ -1438,6 +1646,11 @@ config_door_seq_conflict(const struct config *cfg, unsigned door, char *err,
 			    d->name);
 			return 1;
 		}
+	}
+	if (seq_scannable(cfg, d->seq, d->seq_len, why, sizeof(why))) {
+		snprintf(err, errlen, "door '%s''s sequence can be opened by a "
+		    "port scan: %s (allowed: %s)", d->name, why, HINT_SCAN);
+		return 1;
 	}
 	return 0;
 }

@@ -51,6 +51,7 @@ struct cfg_port {
 struct cfg_door {
 	char name[CFG_NAME_MAX];
 	unsigned line;				/* where [name] stands */
+	unsigned seq_line;			/* where Sequence is */
 	struct cfg_port seq[CFG_MAX_SEQ];
 	unsigned seq_len;
 	char one_time_file[CFG_PATH_MAX];	/* One_Time_Sequences */
@@ -76,7 +77,11 @@ struct cfg_options {
 	int use_syslog;
 	char log_file[CFG_PATH_MAX];
 	char pid_file[CFG_PATH_MAX];
-	char interface[CFG_IFNAME_MAX];		/* empty: every interface */
+	char interface[CFG_IFNAME_MAX];		/* empty: every interface;
+						 * "ens*": a prefix */
+	unsigned interface_line;		/* where it was set */
+	int gate_loopback;			/* lo is gated too */
+	int knock_drop;				/* Knock_Reply = drop */
 	unsigned queue;
 	unsigned protected_queue;		/* protected ports' own queue */
 	char control_socket[CFG_SOCK_MAX];
@@ -132,9 +137,10 @@ int config_door_opens(const struct cfg_door *d, uint8_t proto, uint16_t port);
  * file:line) and d unchanged. */
 int config_door_set_sequence(struct cfg_door *d, const char *text, size_t len,
     char *err, size_t errlen);
-/* Does door's sequence hold a port that a door opens or that is public?
- * 1 with a message in err (knock packets are always dropped, so such a
- * port could never be used), else 0.  For sequences set at run time. */
+/* Can door's sequence never work, or be opened by a port scan?  1 with
+ * a message in err when it holds a port that a door opens or that is
+ * public, or when an ordered scan completes it, else 0.  For sequences
+ * set at run time (One_Time_Sequences). */
 int config_door_seq_conflict(const struct config *cfg, unsigned door,
     char *err, size_t errlen);
 /* "7000/tcp,8000/udp" into buf; returns buf. */

@@ -628,39 +628,6 @@ grant_next(const struct grant_table *t, unsigned *i, int64_t now_ms)
 	return NULL;
 }
 
-/* Live knock progress, most recently active source first. */
-struct kiter {
-	uint32_t e;		/* entry index + 1 */
-	unsigned door;		/* next door to look at */
-};
-
-static void
-kiter_init(struct kiter *it, const struct knock_table *t)
-{
-	it->e = t != NULL ? t->lru_head : 0;
-	it->door = 0;
-}
-
-static const struct knock_entry *
-knock_next(const struct knock_table *t, const struct config *cfg,
-    struct kiter *it, int64_t now_ms, unsigned *door)
-{
-	unsigned nd = t != NULL && t->ndoors < cfg->ndoors ? t->ndoors :
-	    cfg->ndoors;
-	const struct knock_entry *e;
-
-	for (; it->e != 0; it->e = e->lru_next, it->door = 0) {
-		e = &t->ent[it->e - 1];
-		while (e->used && it->door < nd) {
-			*door = it->door++;
-			if (knock_live(&cfg->door[*door], &e->prog[*door],
-			    now_ms))
-				return e;
-		}
-	}
-	return NULL;
-}
-
 static unsigned
 count_grants(const struct grant_table *t, int64_t now_ms)
 {
@@ -671,20 +638,23 @@ count_grants(const struct grant_table *t, int64_t now_ms)
 	return n;
 }
 
-/* Sources with at least one live attempt. */
+/* Sources with at least one live attempt (the iterator gives one
+ * source's attempts one after another). */
 static unsigned
 count_knocking(const struct knock_table *t, const struct config *cfg,
     int64_t now_ms)
 {
-	const struct knock_entry *e, *last = NULL;
-	struct kiter it;
-	unsigned d, n = 0;
+	struct knock_prog p;
+	struct knock_iter it;
+	struct addr last;
+	unsigned n = 0;
 
-	kiter_init(&it, t);
-	while ((e = knock_next(t, cfg, &it, now_ms, &d)) != NULL)
-		if (e != last) {
+	memset(&last, 0, sizeof(last));
+	knock_iter_init(&it);
+	while (knock_iter_next(t, cfg, &it, now_ms, &p))
+		if (n == 0 || !addr_equal(&p.src, &last)) {
 			n++;
-			last = e;
+			last = p.src;
 		}
 	return n;
 }
@@ -1052,33 +1022,31 @@ grants_reply(struct ctl_out *o, int json, const struct ctl_view *v,
 static void
 knocks_widths(const struct ctl_view *v, int64_t now_ms, size_t w[2])
 {
-	const struct knock_entry *e;
+	struct knock_prog p;
 	char a[ADDR_STRLEN];
-	struct kiter it;
-	unsigned d, n = 0;
+	struct knock_iter it;
+	unsigned n = 0;
 
 	w[0] = strlen("SOURCE"), w[1] = strlen("DOOR");
-	kiter_init(&it, v->knocks);
+	knock_iter_init(&it);
 	while (n++ < WIDTH_SCAN &&
-	    (e = knock_next(v->knocks, v->cfg, &it, now_ms, &d)) != NULL) {
-		w[0] = max_size(w[0], strlen(addr_format(&e->src, a,
+	    knock_iter_next(v->knocks, v->cfg, &it, now_ms, &p)) {
+		w[0] = max_size(w[0], strlen(addr_format(&p.src, a,
 		    sizeof(a))));
-		w[1] = max_size(w[1], strlen(v->cfg->door[d].name));
+		w[1] = max_size(w[1], strlen(v->cfg->door[p.door].name));
 	}
 }
 
 static void
 knock_row(struct ctl_out *o, struct jw *j, const struct config *cfg,
-    const struct knock_entry *e, unsigned d, int64_t now_ms,
-    const size_t *w)
+    const struct knock_prog *p, int64_t now_ms, const size_t *w)
 {
-	const struct cfg_door *door = &cfg->door[d];
-	const struct knock_prog *p = &e->prog[d];
+	const struct cfg_door *door = &cfg->door[p->door];
 	uint64_t left = secs_left(p->start_ms +
 	    (int64_t)door->seq_timeout * 1000, now_ms);
 	char a[ADDR_STRLEN], stage[16];
 
-	addr_format(&e->src, a, sizeof(a));
+	addr_format(&p->src, a, sizeof(a));
 	if (j != NULL) {
 		jw_open(j, NULL, '{');
 		jw_str(j, "src", a);
@@ -1099,11 +1067,12 @@ knock_row(struct ctl_out *o, struct jw *j, const struct config *cfg,
 static unsigned
 count_knocks(const struct ctl_view *v, int64_t now_ms)
 {
-	struct kiter it;
-	unsigned d, n = 0;
+	struct knock_prog p;
+	struct knock_iter it;
+	unsigned n = 0;
 
-	kiter_init(&it, v->knocks);
-	while (knock_next(v->knocks, v->cfg, &it, now_ms, &d) != NULL)
+	knock_iter_init(&it);
+	while (knock_iter_next(v->knocks, v->cfg, &it, now_ms, &p))
 		n++;
 	return n;
 }
@@ -1112,9 +1081,9 @@ static void
 knocks_reply(struct ctl_out *o, int json, const struct ctl_view *v,
     int64_t now_ms)
 {
-	const struct knock_entry *e;
-	unsigned d, shown = 0, total;
-	struct kiter it;
+	struct knock_prog p;
+	unsigned shown = 0, total;
+	struct knock_iter it;
 	size_t w[2] = { 0, 0 }, mark;
 	struct jw j;
 
@@ -1129,10 +1098,10 @@ knocks_reply(struct ctl_out *o, int json, const struct ctl_view *v,
 		out_col(o, "STAGE", 5);
 		out_puts(o, "LEFT\n");
 	}
-	kiter_init(&it, v->knocks);
-	while ((e = knock_next(v->knocks, v->cfg, &it, now_ms, &d)) != NULL) {
+	knock_iter_init(&it);
+	while (knock_iter_next(v->knocks, v->cfg, &it, now_ms, &p)) {
 		mark = item_begin(o);
-		knock_row(o, json ? &j : NULL, v->cfg, e, d, now_ms, w);
+		knock_row(o, json ? &j : NULL, v->cfg, &p, now_ms, w);
 		if (!item_end(o, mark))
 			break;
 		shown++;

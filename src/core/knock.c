@@ -1,27 +1,39 @@
-/* knock: per-source knock sequence state machine in a fixed-capacity table
- * (pure).
+/* knock: per-source knock sequence state machine in bounded tables (pure).
  *
- * Each tracked source holds one progress slot per door, so doors that share
- * a prefix advance in parallel.  Sources live in a chained hash table keyed
- * with SipHash and a secret seed (a remote sender cannot aim at one chain),
- * and on an LRU list that picks eviction candidates when the table is full.
+ * Sources live in a chained hash table keyed with SipHash and a secret
+ * seed (a remote sender cannot aim at one chain), and on an LRU list that
+ * picks eviction candidates when the table is full.  A source's attempts
+ * (one cell per door in progress) and the signatures of its recent counted
+ * packets (history cells) hang off its record in singly linked lists of
+ * cells from one pool; a source with nothing worth keeping is freed at
+ * once.  Entries and cells are handed out from a free list first and then
+ * from the never-used part of the arrays, so untouched memory stays
+ * untouched.
  *
- * A source also carries what outlives one attempt, in the same bounded
- * entry: its last counted knock (a retransmission of it is not a wrong
- * knock), and its failed attempts and lockout.  A packet that ends some
- * attempt (reset or timeout) is one failure, however many doors it ends,
- * unless it is the right next knock of another door (takes it past its
- * first knock, or completes it): doors that share ports end each other's
- * attempts in normal use.  Failures are counted while each comes within
- * Lockout_Time of the one before; a completed sequence does not clear
- * them, or knowing one door's sequence would allow guessing another's
- * without end.
- */
+ * A packet that ends some attempt (reset or timeout) is one failure,
+ * however many doors it ends, unless it is the right next knock of another
+ * door (takes it past its first knock, or completes it): doors that share
+ * ports end each other's attempts in normal use.  Failures are counted
+ * while each comes within Lockout_Time of the one before; a completed
+ * sequence does not clear them, or knowing one door's sequence would allow
+ * guessing another's without end.
+ *
+ * Forgetting a door's attempts (knock_door_reset) bumps the door's
+ * generation, and forgetting all (knock_reset_all) moves a time mark:
+ * cells of an older generation or started before the mark are dead and
+ * are collected when their source is next touched.  Both are O(doors). */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "knock.h"
+
+_Static_assert(sizeof(struct knock_src) == 64, "a source is 64 bytes");
+_Static_assert(sizeof(union knock_cellu) == 16, "a cell is 16 bytes");
+_Static_assert(CFG_MAX_DOORS <= 64, "doors fit a 64-bit mask");
+
+/* Up to this many payload bytes tell two UDP packets apart. */
+#define SIG_BYTES 64
 
 static uint32_t
 src_hash(const struct knock_table *t, const struct addr *src)
@@ -33,33 +45,42 @@ src_hash(const struct knock_table *t, const struct addr *src)
 	return (uint32_t)siphash24(&t->key, k, sizeof(k)) & (t->nbuckets - 1);
 }
 
+static unsigned
+doors_of(const struct knock_table *t, const struct config *cfg)
+{
+	return t->ndoors < cfg->ndoors ? t->ndoors : cfg->ndoors;
+}
+
 struct knock_table *
-knock_new(unsigned cap, unsigned ndoors, const struct siphash_key *key)
+knock_new(unsigned cap, const struct config *cfg,
+    const struct siphash_key *key)
 {
 	struct knock_table *t;
-	unsigned i, slots = ndoors ? ndoors : 1;
+	unsigned d;
 
 	if (cap == 0 || cap > (1u << 24))
 		return NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->cap = cap;
-	t->ndoors = ndoors;
+	t->ncells = cap * KNOCK_CELLS_PER_SOURCE;
+	if (t->ncells < 64)
+		t->ncells = 64;
+	t->ndoors = cfg->ndoors;
 	t->key = *key;
+	t->hold_ms = 1000;
+	for (d = 0; d < cfg->ndoors; d++)
+		if ((int64_t)cfg->door[d].seq_timeout * 1000 > t->hold_ms)
+			t->hold_ms = (int64_t)cfg->door[d].seq_timeout * 1000;
 	for (t->nbuckets = 16; t->nbuckets < cap; t->nbuckets <<= 1)
 		;
 	t->ent = calloc(cap, sizeof(*t->ent));
-	t->progs = calloc((size_t)cap * slots, sizeof(*t->progs));
+	t->cell = calloc(t->ncells, sizeof(*t->cell));
 	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
-	if (t->ent == NULL || t->progs == NULL || t->bucket == NULL) {
+	if (t->ent == NULL || t->cell == NULL || t->bucket == NULL) {
 		knock_free(t);
 		return NULL;
 	}
-	for (i = 0; i < cap; i++) {
-		t->ent[i].prog = t->progs + (size_t)i * slots;
-		t->ent[i].hnext = i + 1 < cap ? i + 2 : 0;
-	}
-	t->free_head = 1;
 	return t;
 }
 
@@ -69,12 +90,14 @@ knock_free(struct knock_table *t)
 	if (t == NULL)
 		return;
 	free(t->ent);
-	free(t->progs);
+	free(t->cell);
 	free(t->bucket);
 	free(t);
 }
 
-static struct knock_entry *
+/* ---- sources ---- */
+
+static struct knock_src *
 find(const struct knock_table *t, const struct addr *src)
 {
 	uint32_t i;
@@ -86,13 +109,13 @@ find(const struct knock_table *t, const struct addr *src)
 }
 
 static uint32_t
-idx1(const struct knock_table *t, const struct knock_entry *e)
+idx1(const struct knock_table *t, const struct knock_src *e)
 {
 	return (uint32_t)(e - t->ent) + 1;
 }
 
 static void
-lru_unlink(struct knock_table *t, struct knock_entry *e)
+lru_unlink(struct knock_table *t, struct knock_src *e)
 {
 	if (e->lru_prev)
 		t->ent[e->lru_prev - 1].lru_next = e->lru_next;
@@ -106,7 +129,7 @@ lru_unlink(struct knock_table *t, struct knock_entry *e)
 }
 
 static void
-lru_push_front(struct knock_table *t, struct knock_entry *e)
+lru_push_front(struct knock_table *t, struct knock_src *e)
 {
 	uint32_t i = idx1(t, e);
 
@@ -119,9 +142,43 @@ lru_push_front(struct knock_table *t, struct knock_entry *e)
 		t->lru_tail = i;
 }
 
-/* Unhash e and put it on the free list. */
+/* ---- cells ---- */
+
 static void
-release(struct knock_table *t, struct knock_entry *e)
+cell_put(struct knock_table *t, uint32_t i)
+{
+	memset(&t->cell[i - 1], 0, sizeof(t->cell[0]));
+	t->cell[i - 1].a.next = t->cell_free;
+	t->cell_free = i;
+	t->st.cells_used--;
+}
+
+static void
+chain_free(struct knock_table *t, uint32_t *head)
+{
+	uint32_t i, next;
+
+	for (i = *head; i; i = next) {
+		next = t->cell[i - 1].a.next;
+		cell_put(t, i);
+	}
+	*head = 0;
+}
+
+/* Unlink the cell *pp points at; returns pp (now at the next one). */
+static uint32_t *
+cell_unlink(struct knock_table *t, uint32_t *pp)
+{
+	uint32_t i = *pp;
+
+	*pp = t->cell[i - 1].a.next;
+	cell_put(t, i);
+	return pp;
+}
+
+/* Unhash e, free its cells and put it on the free list. */
+static void
+release(struct knock_table *t, struct knock_src *e)
 {
 	uint32_t *pp = &t->bucket[src_hash(t, &e->src)], i = idx1(t, e);
 
@@ -130,30 +187,40 @@ release(struct knock_table *t, struct knock_entry *e)
 	if (*pp)
 		*pp = e->hnext;
 	lru_unlink(t, e);
-	memset(e->prog, 0, (t->ndoors ? t->ndoors : 1) * sizeof(*e->prog));
-	e->used = 0;
+	chain_free(t, &e->attempts);
+	chain_free(t, &e->hist);
+	memset(e, 0, sizeof(*e));
 	e->hnext = t->free_head;
 	t->free_head = i;
 	t->st.used--;
 }
 
+/* ---- what a source is worth ---- */
+
 static int
-locked(const struct knock_entry *e, int64_t now_ms)
+locked(const struct knock_src *e, int64_t now_ms)
 {
 	return e->locked_until_ms != 0 && now_ms < e->locked_until_ms;
 }
 
 static int
-fails_fresh(const struct config *cfg, const struct knock_entry *e,
+fails_fresh(const struct config *cfg, const struct knock_src *e,
     int64_t now_ms)
 {
 	return cfg->opt.lockout_after > 0 && e->fails > 0 &&
 	    now_ms - e->fail_ms <= (int64_t)cfg->opt.lockout_time * 1000;
 }
 
+static int
+hist_fresh(const struct knock_table *t, const struct knock_src *e,
+    int64_t now_ms)
+{
+	return e->hist != 0 && now_ms - e->last_ms <= t->hold_ms;
+}
+
 /* A lockout that is over leaves nothing behind: a fresh start. */
 static void
-unlock_expired(struct knock_entry *e, int64_t now_ms)
+unlock_expired(struct knock_src *e, int64_t now_ms)
 {
 	if (e->locked_until_ms != 0 && !locked(e, now_ms)) {
 		e->locked_until_ms = 0;
@@ -161,91 +228,138 @@ unlock_expired(struct knock_entry *e, int64_t now_ms)
 	}
 }
 
-int
-knock_live(const struct cfg_door *d, const struct knock_prog *p,
-    int64_t now_ms)
+/* Still an attempt of the door as it is now (not forgotten)? */
+static int
+cell_current(const struct knock_table *t, const struct config *cfg,
+    const struct knock_cell *c)
 {
-	return p->stage > 0 &&
-	    now_ms - p->start_ms <= (int64_t)d->seq_timeout * 1000;
+	return c->door < doors_of(t, cfg) && c->gen == t->gen[c->door] &&
+	    c->start_ms >= t->reset_ms && c->stage > 0 &&
+	    c->stage < cfg->door[c->door].seq_len;
 }
 
-/* Furthest live stage of e over all doors; 0 when nothing is in progress. */
-static unsigned
-best_stage(const struct knock_table *t, const struct config *cfg,
-    const struct knock_entry *e, int64_t now_ms)
+static int
+cell_live(const struct config *cfg, const struct knock_cell *c,
+    int64_t now_ms)
 {
-	unsigned d, best = 0;
-
-	for (d = 0; d < t->ndoors && d < cfg->ndoors; d++)
-		if (knock_live(&cfg->door[d], &e->prog[d], now_ms) &&
-		    e->prog[d].stage > best)
-			best = e->prog[d].stage;
-	return best;
+	return now_ms - c->start_ms <=
+	    (int64_t)cfg->door[c->door].seq_timeout * 1000;
 }
 
 /* How much e is worth keeping; 0: nothing.  See KNOCK_EVICT_SCAN. */
 static unsigned
 worth(const struct knock_table *t, const struct config *cfg,
-    const struct knock_entry *e, int64_t now_ms)
+    const struct knock_src *e, int64_t now_ms)
 {
-	unsigned w;
+	unsigned w = 0;
+	uint32_t i;
 
 	if (locked(e, now_ms))
-		return CFG_MAX_SEQ + 1;
-	w = best_stage(t, cfg, e, now_ms);
-	if (w == 0 && fails_fresh(cfg, e, now_ms))
+		return CFG_MAX_SEQ + 2;
+	for (i = e->attempts; i; i = t->cell[i - 1].a.next) {
+		const struct knock_cell *c = &t->cell[i - 1].a;
+
+		if (cell_current(t, cfg, c) && cell_live(cfg, c, now_ms) &&
+		    c->stage + 1u > w)
+			w = c->stage + 1u;
+	}
+	if (w == 0 && (fails_fresh(cfg, e, now_ms) || hist_fresh(t, e, now_ms)))
 		w = 1;
 	return w;
 }
 
-/* Make room in a full table: see KNOCK_EVICT_SCAN in knock.h. */
-static void
-evict_one(struct knock_table *t, const struct config *cfg, int64_t now_ms)
+/* Make room: see KNOCK_EVICT_SCAN.  Never touches pin.  1 if a source
+ * was freed. */
+static int
+evict_one(struct knock_table *t, const struct config *cfg, int64_t now_ms,
+    const struct knock_src *pin)
 {
-	struct knock_entry *e, *victim = NULL;
+	struct knock_src *e, *victim = NULL;
 	unsigned n, w, victim_w = ~0u;
 	uint32_t i;
 
 	for (i = t->lru_tail, n = 0; i && n < KNOCK_EVICT_SCAN;
 	    i = e->lru_prev, n++) {
 		e = &t->ent[i - 1];
+		if (e == pin)
+			continue;
 		w = worth(t, cfg, e, now_ms);
 		if (w == 0) {
 			t->st.reclaimed++;
 			release(t, e);
-			return;
+			return 1;
 		}
 		if (w < victim_w) {
 			victim = e;
 			victim_w = w;
 		}
 	}
-	if (victim) {
-		t->st.evicted++;
-		t->st.evicted_locked += locked(victim, now_ms);
-		release(t, victim);
-	}
+	if (victim == NULL)
+		return 0;
+	t->st.evicted++;
+	t->st.evicted_locked += locked(victim, now_ms);
+	release(t, victim);
+	return 1;
 }
 
-static struct knock_entry *
+static uint32_t
+cell_take(struct knock_table *t)
+{
+	uint32_t i = t->cell_free;
+
+	if (i)
+		t->cell_free = t->cell[i - 1].a.next;
+	else if (t->cell_fresh < t->ncells)
+		i = ++t->cell_fresh;
+	if (i) {
+		memset(&t->cell[i - 1], 0, sizeof(t->cell[0]));
+		t->st.cells_used++;
+	}
+	return i;
+}
+
+/* A zeroed cell, evicting other sources than pin if the pool is dry. */
+static uint32_t
+cell_alloc(struct knock_table *t, const struct config *cfg, int64_t now_ms,
+    const struct knock_src *pin)
+{
+	uint32_t i = cell_take(t);
+	unsigned tries;
+
+	for (tries = 0; i == 0 && tries < KNOCK_EVICT_SCAN &&
+	    evict_one(t, cfg, now_ms, pin); tries++)
+		i = cell_take(t);
+	return i;
+}
+
+static struct knock_src *
+src_take(struct knock_table *t)
+{
+	struct knock_src *e = NULL;
+
+	if (t->free_head) {
+		e = &t->ent[t->free_head - 1];
+		t->free_head = e->hnext;
+	} else if (t->fresh < t->cap)
+		e = &t->ent[t->fresh++];
+	return e;
+}
+
+static struct knock_src *
 insert(struct knock_table *t, const struct config *cfg,
     const struct addr *src, int64_t now_ms)
 {
-	struct knock_entry *e;
+	struct knock_src *e = src_take(t);
 	uint32_t h;
 
-	if (t->free_head == 0)
-		evict_one(t, cfg, now_ms);
-	if (t->free_head == 0)
+	if (e == NULL && evict_one(t, cfg, now_ms, NULL))
+		e = src_take(t);
+	if (e == NULL)
 		return NULL;
-	e = &t->ent[t->free_head - 1];
-	t->free_head = e->hnext;
+	memset(e, 0, sizeof(*e));
 	e->src = *src;
 	e->used = 1;
 	e->last_ms = now_ms;
-	e->fail_ms = e->locked_until_ms = 0;
-	e->fails = 0;
-	memset(&e->last, 0, sizeof(e->last));
 	h = src_hash(t, src);
 	e->hnext = t->bucket[h];
 	t->bucket[h] = idx1(t, e);
@@ -254,31 +368,122 @@ insert(struct knock_table *t, const struct config *cfg,
 	return e;
 }
 
+/* ---- history: signatures of counted packets ---- */
+
+/* What identifies a packet: a retransmission repeats all of it (but not
+ * always the TCP flags: a SYN is retried without ECN). */
+static uint32_t
+packet_sig(const struct knock_table *t, const struct pkt *p)
+{
+	uint8_t b[1 + 4 + 17 + 4 + SIG_BYTES];
+	size_t n = 0, k;
+	uint32_t v, h;
+
+	b[n++] = p->proto;
+	b[n++] = (uint8_t)(p->sport >> 8);
+	b[n++] = (uint8_t)p->sport;
+	b[n++] = (uint8_t)(p->dport >> 8);
+	b[n++] = (uint8_t)p->dport;
+	b[n++] = p->dst.family;
+	memcpy(b + n, p->dst.b, 16);
+	n += 16;
+	v = p->proto == IPPROTO_TCP ? p->tcpseq : (uint32_t)p->payload_len;
+	b[n++] = (uint8_t)(v >> 24);
+	b[n++] = (uint8_t)(v >> 16);
+	b[n++] = (uint8_t)(v >> 8);
+	b[n++] = (uint8_t)v;
+	if (p->proto != IPPROTO_TCP && p->payload != NULL) {
+		k = p->payload_len < SIG_BYTES ? p->payload_len : SIG_BYTES;
+		memcpy(b + n, p->payload, k);
+		n += k;
+	}
+	h = (uint32_t)siphash24(&t->key, b, n);
+	return h ? h : 1;
+}
+
+static int
+hist_has(const struct knock_table *t, const struct knock_src *e,
+    uint32_t sig, int64_t now_ms)
+{
+	uint32_t i;
+	unsigned k;
+
+	if (!hist_fresh(t, e, now_ms))
+		return 0;
+	for (i = e->hist; i; i = t->cell[i - 1].h.next)
+		for (k = 0; k < KNOCK_HIST_SIGS; k++)
+			if (t->cell[i - 1].h.sig[k] == sig)
+				return 1;
+	return 0;
+}
+
+/* Take e's oldest history cell off its list, zeroed.  The list must not
+ * be empty. */
+static uint32_t
+hist_pop_oldest(struct knock_table *t, struct knock_src *e)
+{
+	uint32_t *pp = &e->hist, i;
+
+	while (t->cell[*pp - 1].h.next)
+		pp = &t->cell[*pp - 1].h.next;
+	i = *pp;
+	*pp = 0;
+	memset(&t->cell[i - 1], 0, sizeof(t->cell[0]));
+	return i;
+}
+
+static void
+hist_add(struct knock_table *t, const struct config *cfg,
+    struct knock_src *e, uint32_t sig, int64_t now_ms)
+{
+	struct knock_hcell *h;
+	uint32_t i, c;
+	unsigned k, ncells = 0;
+
+	if (e->hist && !hist_fresh(t, e, now_ms))
+		chain_free(t, &e->hist);
+	if (e->hist) {
+		h = &t->cell[e->hist - 1].h;
+		for (k = 0; k < KNOCK_HIST_SIGS; k++)
+			if (h->sig[k] == 0) {
+				h->sig[k] = sig;
+				return;
+			}
+	}
+	for (i = e->hist; i; i = t->cell[i - 1].h.next)
+		ncells++;
+	c = ncells < KNOCK_HIST_CELLS ? cell_alloc(t, cfg, now_ms, e) : 0;
+	if (c == 0 && e->hist == 0)
+		return;			/* no room at all: remember nothing */
+	if (c == 0)
+		c = hist_pop_oldest(t, e);
+	t->cell[c - 1].h.next = e->hist;
+	t->cell[c - 1].h.sig[0] = sig;
+	e->hist = c;
+}
+
+/* ---- the rules ---- */
+
 int
 knock_flags_match(const struct cfg_door *d, const struct pkt *p)
 {
 	if (p->proto != IPPROTO_TCP)
 		return 1;
+	if (d->tcpflags_set == 0 && d->tcpflags_clear == 0)
+		return (p->tcpflags & (TCPF_SYN | TCPF_ACK | TCPF_FIN |
+		    TCPF_RST)) == TCPF_SYN;
 	return (p->tcpflags & d->tcpflags_set) == d->tcpflags_set &&
 	    (p->tcpflags & d->tcpflags_clear) == 0;
 }
 
+/* Is p the knock number stage (0-based) of door d? */
 static int
-is_step(const struct cfg_door *d, unsigned stage, const struct pkt *p)
+is_next(const struct cfg_door *d, unsigned stage, const struct pkt *p)
 {
 	return stage < d->seq_len && d->seq[stage].port == p->dport &&
-	    d->seq[stage].proto == p->proto;
-}
-
-/* Does this packet concern door d at all? */
-static int
-door_hears(const struct cfg_door *d, const struct pkt *p)
-{
-	if (d->seq_len == 0 || !config_door_in_seq(d, p->proto, p->dport))
-		return 0;
-	if (d->target.family && !addr_equal(&d->target, &p->dst))
-		return 0;
-	return knock_flags_match(d, p);
+	    d->seq[stage].proto == p->proto &&
+	    (d->target.family == 0 || addr_equal(&d->target, &p->dst)) &&
+	    knock_flags_match(d, p);
 }
 
 static void
@@ -292,200 +497,193 @@ event(struct knock_event *ev, unsigned *n, int type, unsigned door,
 	(*n)++;
 }
 
-/* Up to this many payload bytes tell two UDP knocks apart. */
-#define SIG_BYTES 64
-
-/* FNV-1a: no secret needed, a sender can only fool its own entry. */
-static uint32_t
-payload_hash(const uint8_t *b, size_t len)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < len && i < SIG_BYTES; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
-/* What identifies a knock packet: a retransmission repeats all of it
- * (but not always the TCP flags: a SYN is retried without ECN). */
-static void
-knock_sig(const struct pkt *p, struct knock_last *k)
-{
-	k->proto = p->proto;
-	k->sport = p->sport;
-	k->dport = p->dport;
-	if (p->proto == IPPROTO_TCP) {
-		k->sig = p->tcpseq;
-		k->len = 0;
-	} else {
-		k->sig = p->payload ? payload_hash(p->payload,
-		    p->payload_len) : 0;
-		k->len = (uint32_t)p->payload_len;
-	}
-}
-
-static int
-is_retransmission(const struct knock_entry *e, const struct pkt *p)
-{
-	struct knock_last k;
-
-	knock_sig(p, &k);
-	return e->last.proto == k.proto && e->last.sport == k.sport &&
-	    e->last.dport == k.dport && e->last.sig == k.sig &&
-	    e->last.len == k.len;
-}
-
-/* End door d's attempt: TIMEOUT when it was dead anyway, else RESET. */
-static void
-end_attempt(const struct config *cfg, struct knock_entry *e, unsigned d,
-    int64_t now_ms, struct knock_event *ev, unsigned *n)
-{
-	const struct cfg_door *door = &cfg->door[d];
-
-	event(ev, n, knock_live(door, &e->prog[d], now_ms) ? KEV_RESET :
-	    KEV_TIMEOUT, d, e->prog[d].stage, door->seq_len);
-	e->prog[d].stage = 0;
-}
-
 /* One more failed attempt, ended at door d (one per packet, however many
- * doors it ended).  Enough of them lock the source out: returns 1 then. */
-static int
-fail(struct knock_table *t, const struct config *cfg, struct knock_entry *e,
+ * doors it ended).  Enough of them lock the source out. */
+static void
+fail(struct knock_table *t, const struct config *cfg, struct knock_src *e,
     unsigned d, int64_t now_ms, struct knock_event *ev, unsigned *n)
 {
 	if (cfg->opt.lockout_after == 0)
-		return 0;
+		return;
 	if (!fails_fresh(cfg, e, now_ms))
 		e->fails = 0;
 	e->fails++;
 	e->fail_ms = now_ms;
 	if (e->fails < cfg->opt.lockout_after)
-		return 0;
+		return;
 	e->locked_until_ms = now_ms + (int64_t)cfg->opt.lockout_time * 1000;
-	memset(e->prog, 0, t->ndoors * sizeof(*e->prog));
+	chain_free(t, &e->attempts);
 	t->st.lockouts++;
 	event(ev, n, KEV_LOCKOUT, d, 0, 0);
-	return 1;
 }
 
-/* End the attempts of e that knock p breaks, and count the failure unless
- * p is some door's right next knock.  Returns 1 if that locked e out. */
 static int
-break_attempts(struct knock_table *t, const struct config *cfg,
-    struct knock_entry *e, const struct pkt *p, int64_t now_ms,
+attempt_new(struct knock_table *t, const struct config *cfg,
+    struct knock_src *e, unsigned d, int64_t now_ms)
+{
+	uint32_t i = cell_alloc(t, cfg, now_ms, e), *pp;
+	struct knock_cell *c;
+
+	if (i == 0)
+		return -1;
+	c = &t->cell[i - 1].a;
+	c->door = (uint8_t)d;
+	c->stage = 1;
+	c->gen = t->gen[d];
+	c->start_ms = now_ms;
+	/* At the end: a source's attempts stay in the order they began. */
+	for (pp = &e->attempts; *pp; pp = &t->cell[*pp - 1].a.next)
+		;
+	*pp = i;
+	return 0;
+}
+
+/* What one packet did to a source's attempts. */
+struct outcome {
+	int ended;		/* first door whose attempt ended, or -1 */
+	int deep;		/* an attempt past its first knock ended */
+	int right;		/* it advanced an attempt, or completed a door */
+	uint64_t touched;	/* doors it advanced */
+};
+
+/* Step 1: every attempt of e either takes p as its next knock or ends. */
+static void
+advance_or_end(struct knock_table *t, const struct config *cfg,
+    struct knock_src *e, const struct pkt *p, enum knock_where where,
+    int64_t now_ms, struct knock_event *ev, unsigned *n, struct outcome *o)
+{
+	uint32_t *pp = &e->attempts;
+
+	while (*pp) {
+		struct knock_cell *c = &t->cell[*pp - 1].a;
+		const struct cfg_door *door;
+
+		if (!cell_current(t, cfg, c)) {
+			pp = cell_unlink(t, pp);	/* forgotten: silently */
+			continue;
+		}
+		door = &cfg->door[c->door];
+		if (!cell_live(cfg, c, now_ms)) {
+			event(ev, n, KEV_TIMEOUT, c->door, c->stage,
+			    door->seq_len);
+		} else if (where == KNOCK_AT_PORT &&
+		    is_next(door, c->stage, p)) {
+			c->stage++;
+			o->right = 1;
+			o->touched |= (uint64_t)1 << c->door;
+			if (c->stage < door->seq_len) {
+				event(ev, n, KEV_STAGE, c->door, c->stage,
+				    door->seq_len);
+				pp = &c->next;
+				continue;
+			}
+			event(ev, n, KEV_COMPLETE, c->door, c->stage,
+			    door->seq_len);
+			pp = cell_unlink(t, pp);
+			continue;
+		} else {
+			event(ev, n, KEV_RESET, c->door, c->stage,
+			    door->seq_len);
+		}
+		if (o->ended < 0 || c->door < o->ended)
+			o->ended = c->door;
+		o->deep |= c->stage > 1;
+		pp = cell_unlink(t, pp);
+	}
+}
+
+/* Doors p would start (it is their first knock), besides those it just
+ * advanced; a one-knock door it completes makes it a right knock. */
+static uint64_t
+would_start(const struct config *cfg, unsigned nd, const struct pkt *p,
+    struct outcome *o)
+{
+	uint64_t m = 0;
+	unsigned d;
+
+	for (d = 0; d < nd; d++)
+		if (!((o->touched >> d) & 1) && is_next(&cfg->door[d], 0, p)) {
+			m |= (uint64_t)1 << d;
+			if (cfg->door[d].seq_len == 1)
+				o->right = 1;
+		}
+	return m;
+}
+
+/* Step 2: start (or, one knock long, complete) the doors in m. */
+static struct knock_src *
+start_doors(struct knock_table *t, const struct config *cfg,
+    struct knock_src *e, const struct pkt *p, uint64_t m, int64_t now_ms,
     struct knock_event *ev, unsigned *n)
 {
-	unsigned d, stage, failed = ~0u;
-	int right = 0;
+	unsigned d;
 
-	for (d = 0; d < cfg->ndoors && d < t->ndoors; d++) {
+	for (d = 0; m != 0 && d < CFG_MAX_DOORS; d++) {
 		const struct cfg_door *door = &cfg->door[d];
 
-		stage = e->prog[d].stage;
-		if (stage == 0 || !door_hears(door, p) ||
-		    (is_step(door, stage, p) &&
-		    knock_live(door, &e->prog[d], now_ms)))
+		if (!((m >> d) & 1))
 			continue;
-		end_attempt(cfg, e, d, now_ms, ev, n);
-		if (failed == ~0u)
-			failed = d;
+		m &= ~((uint64_t)1 << d);
+		if (e == NULL && (e = insert(t, cfg, &p->src, now_ms)) == NULL)
+			break;
+		if (door->seq_len == 1) {
+			event(ev, n, KEV_COMPLETE, d, 1, 1);
+			continue;
+		}
+		if (attempt_new(t, cfg, e, d, now_ms) != 0)
+			break;
+		event(ev, n, KEV_STAGE, d, 1, door->seq_len);
 	}
-	for (d = 0; d < cfg->ndoors && d < t->ndoors; d++) {
-		const struct cfg_door *door = &cfg->door[d];
-
-		stage = e->prog[d].stage;
-		if (door_hears(door, p) && is_step(door, stage, p) &&
-		    (stage > 0 || door->seq_len == 1))
-			right = 1;
-	}
-	return failed != ~0u && !right &&
-	    fail(t, cfg, e, failed, now_ms, ev, n);
+	return e;
 }
 
+/* A packet that ends attempts is a failure unless it advanced one, or
+ * merely starts over: every attempt it ended was at its first knock and it
+ * is the first knock of some door (a knock client's retry, or one door's
+ * knock that another door began with). */
 unsigned
-knock_feed(struct knock_table *t, const struct config *cfg,
-    const struct pkt *p, int64_t now_ms, struct knock_event *ev)
+knock_packet(struct knock_table *t, const struct config *cfg,
+    const struct pkt *p, enum knock_where where, int64_t now_ms,
+    struct knock_event *ev)
 {
-	struct knock_entry *e = find(t, &p->src);
-	struct knock_prog *prog;
-	unsigned d, n = 0, stage, any = 0;
+	struct knock_src *e = find(t, &p->src);
+	struct outcome o = { -1, 0, 0, 0 };
+	unsigned n = 0, nd = doors_of(t, cfg);
+	uint64_t starts = 0;
 
 	if (e != NULL) {
 		unlock_expired(e, now_ms);
 		if (locked(e, now_ms)) {
-			t->st.locked++;
+			if (where == KNOCK_AT_PORT)
+				t->st.locked++;
 			return 0;
 		}
-		if (is_retransmission(e, p)) {
+		if (hist_has(t, e, packet_sig(t, p), now_ms)) {
 			t->st.duplicates++;
 			return 0;
 		}
-		/* Locked out now: this knock advances nothing either. */
-		if (break_attempts(t, cfg, e, p, now_ms, ev, &n)) {
-			knock_sig(p, &e->last);
-			return n;
-		}
+		advance_or_end(t, cfg, e, p, where, now_ms, ev, &n, &o);
+	} else if (where != KNOCK_AT_PORT)
+		return 0;		/* nothing to reset, nothing to start */
+	if (where == KNOCK_AT_PORT)
+		starts = would_start(cfg, nd, p, &o);
+	if (o.ended >= 0) {
+		if (where != KNOCK_AT_PORT)
+			t->st.scan_resets++;
+		if (!o.right && (o.deep || starts == 0))
+			fail(t, cfg, e, (unsigned)o.ended, now_ms, ev, &n);
 	}
-	/* A port of a sequence out of turn counts as a first knock if it is
-	 * one. */
-	for (d = 0; d < cfg->ndoors && d < t->ndoors; d++) {
-		const struct cfg_door *door = &cfg->door[d];
-
-		stage = e ? e->prog[d].stage : 0;
-		if (!door_hears(door, p) || !is_step(door, stage, p))
-			continue;
-		if (e == NULL && (e = insert(t, cfg, &p->src, now_ms)) == NULL)
-			break;
-		prog = &e->prog[d];
-		if (stage == 0)
-			prog->start_ms = now_ms;
-		stage++;
-		any = 1;
-		if (stage == door->seq_len) {
-			event(ev, &n, KEV_COMPLETE, d, stage, door->seq_len);
-			prog->stage = 0;
-		} else {
-			event(ev, &n, KEV_STAGE, d, stage, door->seq_len);
-			prog->stage = (uint8_t)stage;
-		}
-	}
+	if (e == NULL || !locked(e, now_ms))
+		e = start_doors(t, cfg, e, p, starts, now_ms, ev, &n);
 	if (e == NULL)
 		return n;
-	if (n > 0)
-		knock_sig(p, &e->last);
-	if (any) {
+	if (n > 0) {
+		hist_add(t, cfg, e, packet_sig(t, p), now_ms);
 		e->last_ms = now_ms;
 		lru_unlink(t, e);
 		lru_push_front(t, e);
 	}
-	/* Nothing worth keeping: free the slot at once. */
-	if (worth(t, cfg, e, now_ms) == 0)
-		release(t, e);
-	return n;
-}
-
-unsigned
-knock_observe(struct knock_table *t, const struct config *cfg,
-    const struct pkt *p, int64_t now_ms, struct knock_event *ev)
-{
-	struct knock_entry *e = find(t, &p->src);
-	unsigned d, n = 0, failed = ~0u;
-
-	if (e == NULL)
-		return 0;
-	unlock_expired(e, now_ms);
-	for (d = 0; d < cfg->ndoors && d < t->ndoors; d++) {
-		if (e->prog[d].stage == 0)
-			continue;
-		end_attempt(cfg, e, d, now_ms, ev, &n);
-		if (failed == ~0u)
-			failed = d;
-	}
-	if (failed != ~0u) {
-		t->st.scan_resets++;
-		(void)fail(t, cfg, e, failed, now_ms, ev, &n);
-	}
+	/* Nothing worth keeping: free the record at once. */
 	if (worth(t, cfg, e, now_ms) == 0)
 		release(t, e);
 	return n;
@@ -494,19 +692,25 @@ knock_observe(struct knock_table *t, const struct config *cfg,
 void
 knock_door_reset(struct knock_table *t, unsigned door)
 {
-	unsigned i;
+	if (door < t->ndoors)
+		t->gen[door]++;
+}
 
-	if (door >= t->ndoors)
-		return;
-	for (i = 0; i < t->cap; i++)
-		t->ent[i].prog[door].stage = 0;
+void
+knock_reset_all(struct knock_table *t, int64_t now_ms)
+{
+	/* Cells started before the mark are dead; +1 so that one started
+	 * in this very millisecond (before the loss was seen) is too. */
+	if (now_ms + 1 > t->reset_ms)
+		t->reset_ms = now_ms + 1;
+	t->st.invalidated++;
 }
 
 int
 knock_locked(const struct knock_table *t, const struct addr *src,
     int64_t now_ms, int64_t *until_ms)
 {
-	const struct knock_entry *e = find(t, src);
+	const struct knock_src *e = find(t, src);
 
 	if (e == NULL || !locked(e, now_ms))
 		return 0;
@@ -518,19 +722,85 @@ knock_locked(const struct knock_table *t, const struct addr *src,
 void
 knock_forget(struct knock_table *t, const struct addr *src)
 {
-	struct knock_entry *e = find(t, src);
+	struct knock_src *e = find(t, src);
 
 	if (e)
 		release(t, e);
 }
 
-const struct knock_prog *
+int
 knock_peek(const struct knock_table *t, const struct addr *src,
-    unsigned door)
+    unsigned door, struct knock_prog *out)
 {
-	const struct knock_entry *e = find(t, src);
+	const struct knock_src *e = find(t, src);
+	uint32_t i;
 
-	if (e == NULL || door >= t->ndoors)
-		return NULL;
-	return &e->prog[door];
+	for (i = e ? e->attempts : 0; i; i = t->cell[i - 1].a.next) {
+		const struct knock_cell *c = &t->cell[i - 1].a;
+
+		if (c->door != door || door >= t->ndoors ||
+		    c->gen != t->gen[door] || c->start_ms < t->reset_ms)
+			continue;
+		out->src = e->src;
+		out->door = door;
+		out->stage = c->stage;
+		out->start_ms = c->start_ms;
+		return 1;
+	}
+	return 0;
+}
+
+int
+knock_live(const struct cfg_door *d, const struct knock_prog *p,
+    int64_t now_ms)
+{
+	return p->stage > 0 &&
+	    now_ms - p->start_ms <= (int64_t)d->seq_timeout * 1000;
+}
+
+void
+knock_iter_init(struct knock_iter *it)
+{
+	memset(it, 0, sizeof(*it));
+}
+
+int
+knock_iter_next(const struct knock_table *t, const struct config *cfg,
+    struct knock_iter *it, int64_t now_ms, struct knock_prog *out)
+{
+	if (t == NULL)
+		return 0;
+	if (!it->started) {
+		it->started = 1;
+		it->src = t->lru_head;
+		it->cell = it->src ? t->ent[it->src - 1].attempts : 0;
+	}
+	while (it->src) {
+		const struct knock_src *e = &t->ent[it->src - 1];
+
+		while (it->cell) {
+			const struct knock_cell *c = &t->cell[it->cell - 1].a;
+
+			it->cell = c->next;
+			if (!cell_current(t, cfg, c) ||
+			    !cell_live(cfg, c, now_ms))
+				continue;
+			out->src = e->src;
+			out->door = c->door;
+			out->stage = c->stage;
+			out->start_ms = c->start_ms;
+			return 1;
+		}
+		it->src = e->lru_next;
+		it->cell = it->src ? t->ent[it->src - 1].attempts : 0;
+	}
+	return 0;
+}
+
+size_t
+knock_memory(const struct knock_table *t)
+{
+	return sizeof(*t) + (size_t)t->fresh * sizeof(t->ent[0]) +
+	    (size_t)t->cell_fresh * sizeof(t->cell[0]) +
+	    (size_t)t->nbuckets * sizeof(t->bucket[0]);
 }

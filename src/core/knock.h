@@ -1,8 +1,30 @@
-/* knock: per-source knock sequence state machine in a fixed-capacity table
- * (pure).  Memory is allocated once, at knock_new(). */
+/* knock: per-source knock sequence state machine in bounded tables (pure).
+ *
+ * The rules, which hold for every door:
+ *  - A knock counts only if it is the door's next port and protocol, goes
+ *    to the door's Target (if any), and for TCP matches the door's
+ *    TCPFlags; without TCPFlags only a plain SYN counts (SYN set, ACK, FIN
+ *    and RST clear), so FIN, NULL, Xmas, ACK, Maimon and window scans
+ *    never knock.
+ *  - Every other packet the daemon sees from a source ends that source's
+ *    attempts that it does not advance: a wrong knock, a knock of another
+ *    door, a packet to a protected port, or (Scan_Guard) to any other
+ *    port, with any flags.  A port scan therefore resets its own progress
+ *    between two knock ports.
+ *  - An exact retransmission of a packet that counted for the source
+ *    (same ports, TCP sequence number or UDP payload) within the hold
+ *    window is ignored: never a failure, never a second completion.
+ *
+ * Memory: a source costs one 64-byte record while it holds anything
+ * (progress, recent failures, a lockout, recent packet signatures); its
+ * progress lives in 16-byte cells from a shared pool, one per door in
+ * progress plus one per three remembered signatures.  Both tables are
+ * sized by Max_Sources at knock_new() and touched only as they fill, so
+ * resident memory follows use. */
 #ifndef GK_KNOCK_H
 #define GK_KNOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -10,18 +32,21 @@
 #include "pkt.h"
 #include "siphash.h"
 
-/* When the table is full, the KNOCK_EVICT_SCAN least recently active
+/* When a table is full, the KNOCK_EVICT_SCAN least recently active
  * sources are examined; one worth nothing is reused, otherwise the one worth
  * least (oldest on ties) is evicted.  Worth: the furthest live stage of any
- * door; recent failures alone weigh as a first knock; a lockout weighs more
- * than any progress, so a flood of spoofed first knocks evicts its own
- * entries before it can lift a lockout.  A scan full of locked sources
- * still evicts the oldest: the table stays bounded. */
-#define KNOCK_EVICT_SCAN 8
+ * door; recent failures or a finished attempt alone weigh as a first
+ * knock; a lockout weighs more than any progress, so a flood of spoofed
+ * first knocks evicts its own entries before it can lift a lockout. */
+#define KNOCK_EVICT_SCAN	8
+#define KNOCK_CELLS_PER_SOURCE	4	/* pool: this many cells per source */
+#define KNOCK_HIST_SIGS		3	/* signatures per history cell */
+#define KNOCK_HIST_CELLS	11	/* history cells kept per source (33
+					 * signatures: a whole sequence) */
 
 enum knock_ev_type {
 	KEV_STAGE,	/* door advanced to stage/len */
-	KEV_RESET,	/* a port of the door's sequence, but not the next one */
+	KEV_RESET,	/* a packet that is not the door's next knock */
 	KEV_TIMEOUT,	/* Seq_Timeout passed since the first knock */
 	KEV_COMPLETE,	/* the whole sequence was knocked */
 	KEV_LOCKOUT,	/* Lockout_After failures: knocks ignored from now on
@@ -38,92 +63,127 @@ struct knock_event {
 };
 
 /* At most two events per door per packet (a reset or timeout, then a
- * stage), and a lockout. */
+ * first knock), and a lockout. */
 #define KNOCK_MAX_EVENTS (2 * CFG_MAX_DOORS + 1)
 
+/* Where a packet went, as far as knocking is concerned. */
+enum knock_where {
+	KNOCK_AT_PORT,		/* a knock port of some door */
+	KNOCK_ELSEWHERE,	/* a protected port, or observed (Scan_Guard) */
+};
+
+/* One source's attempt at one door, as knock_peek() and the iterator
+ * show it. */
 struct knock_prog {
-	int64_t start_ms;	/* time of the first knock of this attempt */
-	uint8_t stage;		/* knocks matched so far; 0 = none */
-};
-
-/* The last knock that counted (changed some door's state), to tell a
- * retransmission of it from a new knock. */
-struct knock_last {
-	uint8_t proto;		/* 0: none yet */
-	uint16_t sport, dport;
-	uint32_t sig;		/* TCP sequence number, or hash of UDP payload */
-	uint32_t len;		/* UDP payload length */
-};
-
-struct knock_entry {
 	struct addr src;
-	int64_t last_ms;		/* last knock that advanced something */
-	int64_t fail_ms;		/* last failed attempt */
-	int64_t locked_until_ms;	/* 0: not locked out */
+	unsigned door;
+	unsigned stage;		/* knocks matched so far, >= 1 */
+	int64_t start_ms;	/* time of the first knock of this attempt */
+};
+
+/* A tracked source: 64 bytes (asserted in knock.c). */
+struct knock_src {
+	struct addr src;
+	uint8_t used;
 	uint16_t fails;			/* recent failed attempts */
-	struct knock_last last;
 	uint32_t hnext;			/* hash chain (index + 1; 0 ends) */
 	uint32_t lru_prev, lru_next;	/* LRU list (index + 1; 0 ends) */
-	uint8_t used;
-	struct knock_prog *prog;	/* ndoors slots */
+	uint32_t attempts;		/* first attempt cell (index + 1) */
+	uint32_t hist;			/* newest history cell (index + 1) */
+	int64_t last_ms;		/* last packet that changed something */
+	int64_t fail_ms;		/* last failed attempt */
+	int64_t locked_until_ms;	/* 0: not locked out */
+};
+
+/* A cell: an attempt, or three signatures of counted packets. */
+struct knock_cell {
+	uint32_t next;
+	uint8_t door, stage;
+	uint16_t gen;			/* the door's generation at start */
+	int64_t start_ms;
+};
+struct knock_hcell {
+	uint32_t next;
+	uint32_t sig[KNOCK_HIST_SIGS];	/* 0: empty */
+};
+union knock_cellu {
+	struct knock_cell a;
+	struct knock_hcell h;
 };
 
 struct knock_stats {
 	uint64_t evicted;	/* sources dropped with something worth keeping */
 	uint64_t evicted_locked;	/* ... of which locked out */
 	uint64_t reclaimed;	/* stale sources reused */
-	uint64_t duplicates;	/* retransmitted knocks ignored */
+	uint64_t duplicates;	/* retransmissions ignored */
 	uint64_t scan_resets;	/* packets elsewhere that reset progress */
 	uint64_t lockouts;	/* lockouts started */
 	uint64_t locked;	/* knocks ignored during a lockout */
-	unsigned used;
+	uint64_t invalidated;	/* knock_reset_all() calls */
+	unsigned used;		/* sources tracked */
+	unsigned cells_used;
 };
 
 struct knock_table {
-	unsigned cap, ndoors, nbuckets;
+	unsigned cap, ncells, ndoors, nbuckets;
+	int64_t hold_ms;		/* history window: longest Seq_Timeout */
 	struct siphash_key key;
-	struct knock_entry *ent;
-	struct knock_prog *progs;
+	struct knock_src *ent;
+	union knock_cellu *cell;
 	uint32_t *bucket;		/* index + 1; 0 = empty */
 	uint32_t lru_head, lru_tail;	/* head = most recent */
-	uint32_t free_head;		/* free list through hnext */
+	uint32_t free_head, fresh;	/* free list; never-used entries */
+	uint32_t cell_free, cell_fresh;
+	uint16_t gen[CFG_MAX_DOORS];	/* bumped to forget a door's attempts */
+	int64_t reset_ms;		/* cells started before it are dead */
 	struct knock_stats st;
 };
 
-/* NULL when out of memory or cap is 0. */
-struct knock_table *knock_new(unsigned cap, unsigned ndoors,
+/* A table for cap sources and the doors of cfg; NULL when out of memory
+ * or cap is 0. */
+struct knock_table *knock_new(unsigned cap, const struct config *cfg,
     const struct siphash_key *key);
 void knock_free(struct knock_table *t);
 
-/* Feed one packet addressed to a knock port.  Writes events (at most
+/* Feed one packet the daemon sees.  Writes events (at most
  * KNOCK_MAX_EVENTS) and returns their number.  A source is only recorded
- * once a knock of it advances some door.  An exact retransmission of the
- * source's last counted knock is ignored, and so is every knock during a
- * lockout (no events; counted in st). */
-unsigned knock_feed(struct knock_table *t, const struct config *cfg,
-    const struct pkt *p, int64_t now_ms, struct knock_event *ev);
-/* Scan guard: p went to a port that is neither a knock port nor public.
- * Ends every attempt of a source already in the table (RESET, or TIMEOUT
- * for one already dead); that is a failure like any other.  Returns the
- * number of events. */
-unsigned knock_observe(struct knock_table *t, const struct config *cfg,
-    const struct pkt *p, int64_t now_ms, struct knock_event *ev);
-/* Forget every source's progress for door (its sequence changed). */
+ * once a packet of it starts an attempt. */
+unsigned knock_packet(struct knock_table *t, const struct config *cfg,
+    const struct pkt *p, enum knock_where where, int64_t now_ms,
+    struct knock_event *ev);
+/* Forget every source's progress for door (its sequence changed). O(1). */
 void knock_door_reset(struct knock_table *t, unsigned door);
+/* Packets were lost unseen (a queue overflowed): a reset may be among
+ * them, so every attempt of every source ends, as no failure.  O(doors). */
+void knock_reset_all(struct knock_table *t, int64_t now_ms);
 /* Is src locked out at now_ms?  Sets *until_ms when it is. */
 int knock_locked(const struct knock_table *t, const struct addr *src,
     int64_t now_ms, int64_t *until_ms);
 
-/* Does the packet's TCP flags satisfy door d's TCPFlags? */
+/* Does the packet's TCP flags satisfy door d's TCPFlags (or the default:
+ * a plain SYN)?  UDP always does. */
 int knock_flags_match(const struct cfg_door *d, const struct pkt *p);
 
 /* Drop everything known about src. */
 void knock_forget(struct knock_table *t, const struct addr *src);
-/* Progress of src for door d, or NULL; it may have timed out. */
-const struct knock_prog *knock_peek(const struct knock_table *t,
-    const struct addr *src, unsigned door);
-/* Is p a started attempt of door d that has not timed out at now_ms? */
+/* src's attempt at door d, live or not: 1 with *out set, else 0. */
+int knock_peek(const struct knock_table *t, const struct addr *src,
+    unsigned door, struct knock_prog *out);
+/* Is p an attempt of door d that has not timed out at now_ms? */
 int knock_live(const struct cfg_door *d, const struct knock_prog *p,
     int64_t now_ms);
+
+/* Live attempts, most recently active source first. */
+struct knock_iter {
+	uint32_t src;		/* index + 1 */
+	uint32_t cell;		/* next cell of that source, index + 1 */
+	int started;
+};
+void knock_iter_init(struct knock_iter *it);
+int knock_iter_next(const struct knock_table *t, const struct config *cfg,
+    struct knock_iter *it, int64_t now_ms, struct knock_prog *out);
+
+/* Bytes of the tables in use now (records and cells touched so far). */
+size_t knock_memory(const struct knock_table *t);
 
 #endif

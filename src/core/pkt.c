@@ -115,8 +115,12 @@ limit(struct cur *c, size_t n)
 	c->len = n;
 }
 
+/* NFQUEUE copies at most its copy range: a longer packet arrives cut, and
+ * wire is its real length (NFQA_CAP_LEN).  The IP and UDP length fields
+ * then describe more than the buffer holds; that is no error as long as
+ * they fit the real length, and the packet is judged on its headers. */
 static enum pkt_status
-parse_ip4(struct cur *c, struct pkt *out, uint8_t *proto)
+parse_ip4(struct cur *c, struct pkt *out, uint8_t *proto, size_t wire)
 {
 	struct cur h = *c;
 	uint8_t vihl;
@@ -143,14 +147,21 @@ parse_ip4(struct cur *c, struct pkt *out, uint8_t *proto)
 	hlen = (size_t)(vihl & 0x0f) * 4;
 	if (hlen < IP4_HLEN || hlen > c->len)
 		return PKT_EIHL;
-	if (total < hlen || total > c->len)
+	/* Zero: an aggregate larger than 64 KiB (BIG TCP), only when cut. */
+	if (total == 0 && wire > c->len && wire > 0xffff)
+		total = 0xffff;
+	if (total < hlen || (total > c->len && (wire <= c->len ||
+	    total > wire)))
 		return PKT_ELENGTH;
 	/* Only the first fragment holds the transport header. */
 	if (frag & IP4_OFFMASK)
 		return PKT_EFRAGMENT;
 
 	/* Trailing bytes (Ethernet padding) are not ours; options skipped. */
-	limit(c, total);
+	if (total <= c->len)
+		limit(c, total);
+	else
+		out->truncated = 1;
 	skip(c, hlen);
 	return c->bad ? PKT_ELENGTH : PKT_OK;
 }
@@ -209,7 +220,7 @@ walk_ext6(struct cur *c, uint8_t *nh)
 }
 
 static enum pkt_status
-parse_ip6(struct cur *c, struct pkt *out, uint8_t *proto)
+parse_ip6(struct cur *c, struct pkt *out, uint8_t *proto, size_t wire)
 {
 	struct cur h = *c;
 	uint16_t plen;
@@ -227,10 +238,17 @@ parse_ip6(struct cur *c, struct pkt *out, uint8_t *proto)
 	if (h.bad)
 		return PKT_ESHORT;
 
-	/* Zero means a jumbogram (RFC 2675): never a knock, never queued. */
-	if (plen == 0 || (size_t)plen > c->len - IP6_HLEN)
+	/* Zero: a jumbogram or BIG TCP aggregate, real only when cut and
+	 * longer than any IPv6 length field can say. */
+	if (plen == 0 && !(wire > c->len && wire > IP6_HLEN + 0xffff))
 		return PKT_ELENGTH;
-	limit(c, IP6_HLEN + (size_t)plen);
+	if ((size_t)plen > c->len - IP6_HLEN &&
+	    (wire <= c->len || IP6_HLEN + (size_t)plen > wire))
+		return PKT_ELENGTH;
+	if (plen != 0 && IP6_HLEN + (size_t)plen <= c->len)
+		limit(c, IP6_HLEN + (size_t)plen);
+	else
+		out->truncated = 1;
 	skip(c, IP6_HLEN);
 	if (c->bad)
 		return PKT_ELENGTH;
@@ -265,7 +283,7 @@ parse_tcp(struct cur *c, struct pkt *out)
 }
 
 static enum pkt_status
-parse_udp(struct cur *c, struct pkt *out)
+parse_udp(struct cur *c, struct pkt *out, size_t wire)
 {
 	uint16_t ulen;
 
@@ -279,17 +297,20 @@ parse_udp(struct cur *c, struct pkt *out)
 		return PKT_EL4SHORT;
 
 	/* c->len is what is left after the 8-byte header. */
-	if (ulen < UDP_HLEN || (size_t)ulen - UDP_HLEN > c->len)
+	if (ulen < UDP_HLEN || ((size_t)ulen - UDP_HLEN > c->len &&
+	    (!out->truncated || (size_t)ulen > wire)))
 		return PKT_EUDPLEN;
 	out->tcpflags = 0;
 	out->tcpseq = 0;
 	out->payload = c->p;
 	out->payload_len = (size_t)ulen - UDP_HLEN;
+	if (out->payload_len > c->len)
+		out->payload_len = c->len;	/* cut: what was copied */
 	return PKT_OK;
 }
 
 enum pkt_status
-pkt_parse(const uint8_t *buf, size_t len, struct pkt *out)
+pkt_parse(const uint8_t *buf, size_t len, size_t wire_len, struct pkt *out)
 {
 	struct cur c = { buf, len, 0 };
 	enum pkt_status st;
@@ -300,13 +321,15 @@ pkt_parse(const uint8_t *buf, size_t len, struct pkt *out)
 	out->payload = buf;
 	if (buf == NULL || len < 1)
 		return PKT_ESHORT;
+	if (wire_len < len)
+		wire_len = len;
 
 	switch (buf[0] >> 4) {
 	case 4:
-		st = parse_ip4(&c, out, &proto);
+		st = parse_ip4(&c, out, &proto, wire_len);
 		break;
 	case 6:
-		st = parse_ip6(&c, out, &proto);
+		st = parse_ip6(&c, out, &proto, wire_len);
 		break;
 	default:
 		return PKT_EVERSION;
@@ -319,7 +342,7 @@ pkt_parse(const uint8_t *buf, size_t len, struct pkt *out)
 	case IPPROTO_TCP:
 		return parse_tcp(&c, out);
 	case IPPROTO_UDP:
-		return parse_udp(&c, out);
+		return parse_udp(&c, out, wire_len);
 	default:
 		return PKT_EPROTO;
 	}

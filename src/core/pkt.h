@@ -42,10 +42,14 @@ struct pkt {
 	uint16_t sport, dport;	/* host order */
 	uint32_t tcpseq;	/* host order */
 	const uint8_t *payload;	/* points into the parsed buffer */
-	size_t payload_len;
+	size_t payload_len;	/* bytes at payload (all of them, unless cut) */
+	uint8_t truncated;	/* the buffer holds only the packet's head */
 };
 
-enum pkt_status pkt_parse(const uint8_t *buf, size_t len, struct pkt *out);
+/* Parse buf, the first len bytes of a packet of wire_len bytes (the
+ * kernel's copy range may cut it; 0 or len: buf is the whole packet). */
+enum pkt_status pkt_parse(const uint8_t *buf, size_t len, size_t wire_len,
+    struct pkt *out);
 /* Short stable name for logs and counters, e.g. "l4-short". */
 const char *pkt_status_name(enum pkt_status s);
 /* "tcp", "udp", or "other". */

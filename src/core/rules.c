@@ -146,7 +146,10 @@ format_allow(struct out *o, const struct cidr *c)
 	out_printf(o, " accept\n");
 }
 
-/* The queue rule for one set; nft elides the meta l4proto dependency. */
+/* The rule for one set; nft elides the meta l4proto dependency.  Every
+ * packet that gets this far is not part of an established connection:
+ * knocks and protected ports are queued whatever their flags or conntrack
+ * state (new, invalid, untracked), so notrack cannot bypass them. */
 static void
 format_queue_rule(struct out *o, const struct config *cfg, enum rules_set s)
 {
@@ -156,27 +159,23 @@ format_queue_rule(struct out *o, const struct config *cfg, enum rules_set s)
 	if (rules_set_ports(cfg, s, port) == 0)
 		return;
 	out_printf(o, "\t\t%s dport @%s ", l4, sets[s].name);
-	if (sets[s].kind == RULES_PUBLIC) {
+	if (sets[s].kind == RULES_PUBLIC)
 		out_printf(o, "accept\n");
-		return;
-	}
-	if (s == RULES_OPEN_TCP)	/* SYN, ECN bits allowed */
-		out_printf(o, "tcp flags syn / fin,syn,rst,ack ");
-	else if (s == RULES_OPEN_UDP)
-		out_printf(o, "ct state new ");
-	out_printf(o, "queue num %u\n", rules_set_queue(cfg, s));
+	else
+		out_printf(o, "queue num %u\n", rules_set_queue(cfg, s));
 }
 
-/* Scan_Guard: every other new connection is shown to the daemon. */
+/* Scan_Guard: every other TCP or UDP packet is shown to the daemon, on the
+ * knock queue and with bypass (see rules.h). */
 static void
 format_observe(struct out *o, const struct config *cfg)
 {
 	if (!cfg->opt.scan_guard)
 		return;
-	out_printf(o, "\t\tiifname != \"%s\" tcp flags syn / fin,syn,rst,ack "
-	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK, cfg->opt.queue);
-	out_printf(o, "\t\tiifname != \"%s\" meta l4proto udp ct state new "
-	    "queue flags bypass to %u\n", RULES_IF_LOOPBACK, cfg->opt.queue);
+	out_printf(o, "\t\tmeta l4proto tcp queue flags bypass to %u\n",
+	    cfg->opt.queue);
+	out_printf(o, "\t\tmeta l4proto udp queue flags bypass to %u\n",
+	    cfg->opt.queue);
 }
 
 static void
@@ -188,6 +187,9 @@ format_chain(struct out *o, const struct config *cfg)
 	if (cfg->opt.interface[0] != '\0')
 		out_printf(o, "\t\tiifname != \"%s\" return\n",
 		    cfg->opt.interface);
+	if (!cfg->opt.gate_loopback && cfg->opt.interface[0] == '\0')
+		out_printf(o, "\t\tiifname \"%s\" accept\n",
+		    RULES_IF_LOOPBACK);
 	out_printf(o, "\t\tct state established,related accept\n");
 	for (unsigned i = 0; i < cfg->opt.allow_len; i++)
 		format_allow(o, &cfg->opt.allow[i]);

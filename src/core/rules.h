@@ -27,18 +27,20 @@ enum rules_set {
 
 enum rules_kind { RULES_PUBLIC, RULES_KNOCK, RULES_OPEN };
 
-/* The two observation rules of Scan_Guard: new TCP/UDP to any other port,
- * on the knock queue, so the daemon sees them in order with the knocks (a
- * scan's reset must come between its knocks), with bypass: observed
- * packets are accepted anyway, so a stopped daemon keeps nobody from an
- * ungated port.  A flood that fills the knock queue does delay them: list
- * busy services in Public_Ports. */
+/* The two observation rules of Scan_Guard: every other TCP/UDP packet
+ * that is not part of an established connection (any flags, any conntrack
+ * state), on the knock queue, so the daemon sees them in order with the
+ * knocks (a scan's reset must come between its knocks), with bypass:
+ * observed packets are accepted anyway, so a stopped daemon keeps nobody
+ * from an ungated port.  The knock queue fails open when full (the
+ * daemon sees the gap and ends every attempt), so a flood cannot hold up
+ * the host's other services either. */
 enum rules_observe { RULES_OBSERVE_TCP, RULES_OBSERVE_UDP, RULES_NOBSERVE };
 
 /* Most ports one set can hold: every door's list, all distinct. */
 #define RULES_MAX_PORTS	(CFG_MAX_DOORS * \
 	(CFG_MAX_SEQ > CFG_MAX_OPEN ? CFG_MAX_SEQ : CFG_MAX_OPEN))
-#define RULES_IF_LOOPBACK "lo"	/* Scan_Guard does not watch loopback */
+#define RULES_IF_LOOPBACK "lo"	/* not gated unless Gate_Loopback */
 
 const char *rules_set_name(enum rules_set s);
 uint8_t rules_set_proto(enum rules_set s);	/* IPPROTO_TCP or _UDP */

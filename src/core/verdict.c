@@ -1,12 +1,14 @@
 /* verdict: config + packet + state + time -> accept or drop, the reason,
  * and the events to log (pure).
  *
- * Knock packets are always dropped, so knock ports look filtered.  A new
- * connection to a protected port is accepted only while its source holds an
- * unexpired grant of a door that opens that port (or is in Allow).  Anything
- * unparsable is dropped: the gatekeeper fails closed.  Public ports pass;
- * with Scan_Guard, a packet to any other port resets its source's knocks.
- * Monitor turns would-be drops into accepts, and changes nothing else. */
+ * A knock is answered like a closed port (Knock_Reply), so knock ports
+ * look like their neighbours.  A packet to a protected port is accepted
+ * only while its source holds an unexpired grant of a door that opens that
+ * port (or is in Allow), whatever its flags.  Anything unparsable is
+ * dropped: the gatekeeper fails closed.  Public ports pass; every other
+ * packet the daemon sees (a protected port, or any other port with
+ * Scan_Guard) ends its source's attempts.  Monitor turns would-be drops
+ * into accepts, and changes nothing else. */
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -168,6 +170,10 @@ granting_door(const struct gk_state *s, const struct pkt *p, int64_t now_ms)
 	return -1;
 }
 
+/* A knock is answered as Knock_Reply says: by default accepted, so the
+ * host's own stack answers it as it answers any closed port (RST, ICMP
+ * port unreachable, or whatever its policy does) and a scan cannot tell
+ * knock ports from their neighbours; with Knock_Reply = drop, silence. */
 static void
 decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 {
@@ -178,13 +184,11 @@ decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 	uint64_t resets = kst->scan_resets;
 
 	if (kind & PORT_KNOCK) {
-		v->accept = 0;
+		v->accept = !s->cfg->opt.knock_drop;
 		v->reason = VR_KNOCK;
-		v->nev = knock_feed(s->knocks, s->cfg, p, now_ms, v->ev);
+		v->nev = knock_packet(s->knocks, s->cfg, p, KNOCK_AT_PORT,
+		    now_ms, v->ev);
 		v->locked = kst->locked != locked;
-		s->st.duplicates += kst->duplicates - dups;
-		s->st.locked += kst->locked - locked;
-		apply_events(s, v, now_ms);
 	} else if (kind & PORT_OPEN) {
 		if (allowed(s->cfg, &p->src)) {
 			v->accept = 1;
@@ -196,19 +200,26 @@ decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 			v->accept = 0;
 			v->reason = VR_NO_GRANT;
 		}
+		/* Not a knock: it ends the source's attempts. */
+		v->nev = knock_packet(s->knocks, s->cfg, p, KNOCK_ELSEWHERE,
+		    now_ms, v->ev);
 	} else if (kind & PORT_PUBLIC) {
 		v->accept = 1;
 		v->reason = VR_PUBLIC;
 	} else if (s->cfg->opt.scan_guard) {
 		v->accept = 1;
 		v->reason = VR_OBSERVED;
-		v->nev = knock_observe(s->knocks, s->cfg, p, now_ms, v->ev);
-		s->st.scan_resets += kst->scan_resets - resets;
-		apply_events(s, v, now_ms);
+		v->nev = knock_packet(s->knocks, s->cfg, p, KNOCK_ELSEWHERE,
+		    now_ms, v->ev);
 	} else {
 		v->accept = 1;
 		v->reason = VR_UNWATCHED;
 	}
+	s->st.duplicates += kst->duplicates - dups;
+	s->st.locked += kst->locked - locked;
+	s->st.scan_resets += kst->scan_resets - resets;
+	if (v->nev > 0)
+		apply_events(s, v, now_ms);
 }
 
 /* Global Monitor, or every door concerned with the port has Monitor. */
@@ -232,8 +243,15 @@ verdict_refused(const struct verdict *v)
 }
 
 void
+verdict_lost(struct gk_state *s, int64_t now_ms)
+{
+	knock_reset_all(s->knocks, now_ms);
+	s->st.lost_resets++;
+}
+
+void
 verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
-    int64_t now_ms, struct verdict *v)
+    size_t wire_len, int64_t now_ms, struct verdict *v)
 {
 	v->nev = 0;
 	v->ngrants = 0;
@@ -243,7 +261,7 @@ verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
 	v->monitor = 0;
 	v->locked = 0;
 	s->st.packets++;
-	v->status = pkt_parse(buf, len, &v->pkt);
+	v->status = pkt_parse(buf, len, wire_len, &v->pkt);
 	if (v->status != PKT_OK) {
 		v->accept = 0;
 		v->reason = VR_MALFORMED;

@@ -14,7 +14,7 @@ enum verdict_reason {
 	VR_GRANT,	/* protected port, source holds a grant */
 	VR_NO_GRANT,	/* protected port, no grant */
 	VR_ALLOW,	/* protected port, source in Allow */
-	VR_KNOCK,	/* knock port: always dropped */
+	VR_KNOCK,	/* knock port: answered as Knock_Reply says */
 	VR_MALFORMED,	/* could not be parsed: dropped */
 	VR_UNWATCHED,	/* no port of ours, Scan_Guard off (stale ruleset) */
 	VR_PUBLIC,	/* a Public_Ports port (should not even be queued) */
@@ -42,6 +42,7 @@ struct verdict_stats {
 	uint64_t lockouts;	/* lockouts started */
 	uint64_t locked;	/* knocks ignored during a lockout */
 	uint64_t closes;	/* grants revoked by Close */
+	uint64_t lost_resets;	/* progress dropped: packets lost unseen */
 };
 
 struct gk_state {
@@ -99,8 +100,13 @@ struct verdict {
 /* Wire state to cfg and build the port map; tables are owned by caller. */
 void verdict_init(struct gk_state *s, const struct config *cfg,
     struct knock_table *knocks, struct grant_table *grants);
+/* Decide one packet: buf holds the first len bytes of a packet of
+ * wire_len bytes (0: len, i.e. not truncated). */
 void verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
-    int64_t now_ms, struct verdict *v);
+    size_t wire_len, int64_t now_ms, struct verdict *v);
+/* Packets of the knock queue were lost before the daemon saw them: a
+ * reset may be among them, so every attempt ends (fail closed). */
+void verdict_lost(struct gk_state *s, int64_t now_ms);
 /* Door's sequence changed (One_Time_Sequences): forget every source's
  * progress for it and rebuild the port map. */
 void verdict_door_changed(struct gk_state *s, unsigned door);

@@ -38,6 +38,7 @@
 #define SAVE_DELAY_MS		1000	/* coalesce state file writes */
 #define SAVE_RETRY_MS		30000	/* after a failed write */
 #define SPAWNER_STOP_MS		8000	/* pending stop commands at exit */
+#define LOST_REPORT_MS		1000	/* queue-overflow episode lines */
 
 enum { PFD_PROTECTED, PFD_KNOCK, PFD_SIGNAL, PFD_NFT, PFD_FIXED };
 
@@ -58,6 +59,9 @@ static struct {
 	int64_t save_ms;		/* write the state file; 0: clean */
 	int watchfd;
 	int stop;
+	uint64_t lost_pending;		/* unseen packets not yet reported */
+	int64_t table_lost_ms;		/* our table is gone and stays gone */
+	int64_t lost_since_ms;
 } D;
 
 static int64_t
@@ -81,12 +85,15 @@ real_ms(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: gatekeeperd [-fhnV] [-c file] [--print-rules]\n"
-	    "  -c file        configuration (default " CFG_DEF_CONFIG ")\n"
-	    "  -f             stay in the foreground, log to stderr\n"
-	    "  -n             check the configuration and exit\n"
-	    "  --print-rules  print the nftables ruleset and exit\n"
-	    "  -V             print the version and exit\n");
+	fprintf(f, "usage: gatekeeperd [-fhnV] [-c file] [--print-rules] "
+	    "[--remove-table]\n"
+	    "  -c file         configuration (default " CFG_DEF_CONFIG ")\n"
+	    "  -f              stay in the foreground, log to stderr\n"
+	    "  -n              check the configuration and exit\n"
+	    "  --print-rules   print the nftables ruleset and exit\n"
+	    "  --remove-table  remove the gate (table inet " NFT_TABLE ") and "
+	    "exit\n"
+	    "  -V              print the version and exit\n");
 }
 
 static void
@@ -97,7 +104,8 @@ emit(int prio, struct lf *l)
 
 /* --- configuration ------------------------------------------------------ */
 
-/* Load path into a new config, or NULL with the errors in err. */
+/* Load path into a new config and check it against this host, or NULL
+ * with the errors in err. */
 static struct config *
 load(const char *path, struct cfg_errors *err)
 {
@@ -109,7 +117,8 @@ load(const char *path, struct cfg_errors *err)
 		    strerror(ENOMEM));
 		return NULL;
 	}
-	if (conffile_load(path, cfg, err) != 0) {
+	if (conffile_load(path, cfg, err) != 0 ||
+	    conffile_check_host(path, cfg, err) != 0) {
 		free(cfg);
 		return NULL;
 	}
@@ -219,6 +228,22 @@ emit_events(const struct verdict *v, int64_t now)
 		state_dirty();
 }
 
+/* Install cfg's table (in place); 0 or -1, logged. */
+static int
+install_table(const struct config *cfg, const char *why)
+{
+	char err[512];
+	int rc = nft_install(cfg, D.backend, err, sizeof(err));
+
+	if (rc < 0)
+		log_msg(LOG_ERR, "nft-error", "%s: %s", why, err);
+	else if (rc == 1)
+		log_msg(LOG_WARNING, "table-replaced", "%s: could not update "
+		    "table inet %s in place (%s), replaced it: packets waiting "
+		    "in the queues were dropped", why, NFT_TABLE, err);
+	return rc < 0 ? -1 : 0;
+}
+
 /* The door's one-time sequence was used: mark it, load the next, and
  * put the new knock ports into the ruleset. */
 static void
@@ -234,9 +259,8 @@ advance_one_time(unsigned d)
 		    err);
 	running_load_one_time(r, d);
 	verdict_door_changed(r->state, d);
-	if (!r->cfg->opt.ruleset_external &&
-	    nft_install(r->cfg, D.backend, err, sizeof(err)) != 0)
-		log_msg(LOG_ERR, "error", "%s", err);
+	if (!r->cfg->opt.ruleset_external)
+		install_table(r->cfg, "one-time sequence advanced");
 	state_dirty();
 }
 
@@ -257,7 +281,7 @@ run_completed(const struct verdict *v)
 }
 
 static int
-on_packet(void *arg, const uint8_t *pkt, size_t len)
+on_packet(void *arg, const uint8_t *pkt, size_t len, size_t wire)
 {
 	struct verdict *v = &D.v;
 	int64_t now = now_ms();
@@ -266,7 +290,7 @@ on_packet(void *arg, const uint8_t *pkt, size_t len)
 	static const struct addr nowhere;
 
 	(void)arg;
-	verdict_decide(D.run.state, pkt, len, now, v);
+	verdict_decide(D.run.state, pkt, len, wire, now, v);
 	emit_events(v, now);
 	/* Log_Refused = no hides refusals, never what Monitor let through. */
 	if (!(verdict_refused(v) && !v->monitor &&
@@ -280,6 +304,32 @@ on_packet(void *arg, const uint8_t *pkt, size_t len)
 	if (v->ndone)
 		run_completed(v);
 	return v->accept;
+}
+
+/* The knock queue let packets through unseen (it was full): a scan's
+ * reset may have been among them, so every attempt in progress ends.
+ * Reported once per episode, when it is over. */
+static void
+on_gap(void *arg, uint32_t n)
+{
+	(void)arg;
+	verdict_lost(D.run.state, now_ms());
+	if (D.lost_pending == 0)
+		D.lost_since_ms = now_ms();
+	D.lost_pending += n;
+}
+
+static void
+report_lost(int64_t now)
+{
+	if (D.lost_pending == 0 || now - D.lost_since_ms < LOST_REPORT_MS)
+		return;
+	log_msg(LOG_WARNING, "queue-overflow", "queue %u was full: %llu "
+	    "packets went by unseen (accepted by the kernel) in %lld ms; "
+	    "every knock in progress was reset", D.run.cfg->opt.queue,
+	    (unsigned long long)D.lost_pending,
+	    (long long)(now - D.lost_since_ms));
+	D.lost_pending = 0;
 }
 
 static void
@@ -362,8 +412,10 @@ open_queues(const struct config *cfg, struct queue **kq, struct queue **pq,
     char *err, size_t errlen)
 {
 	*kq = *pq = NULL;
-	if (queue_open(pq, cfg->opt.protected_queue, err, errlen) == 0 &&
-	    queue_open(kq, cfg->opt.queue, err, errlen) == 0)
+	/* Protected ports fail closed; the knock queue, which also carries
+	 * what Scan_Guard observes, fails open (queue.c, on_gap). */
+	if (queue_open(pq, cfg->opt.protected_queue, 0, err, errlen) == 0 &&
+	    queue_open(kq, cfg->opt.queue, 1, err, errlen) == 0)
 		return 0;
 	queue_close(*kq);
 	queue_close(*pq);
@@ -417,7 +469,9 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 		}
 	}
 	if (!cfg->opt.ruleset_external &&
-	    nft_install(cfg, D.backend, err, errlen) != 0) {
+	    install_table(cfg, "reload") != 0) {
+		snprintf(err, errlen, "the new ruleset could not be installed "
+		    "(see the nft-error line)");
 		if (requeue) {
 			queue_close(kq);
 			queue_close(pq);
@@ -550,12 +604,28 @@ static void
 reinstall(const char *why)
 {
 	char err[512];
+	int rc = nft_install(D.run.cfg, D.backend, err, sizeof(err));
 
-	if (nft_install(D.run.cfg, D.backend, err, sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "reinstall-failed", "%s (retrying)", err);
+	if (rc < 0) {
+		/* Once per episode: retries are quiet until it works. */
+		if (D.table_lost_ms == 0) {
+			D.table_lost_ms = now_ms();
+			log_msg(LOG_CRIT, "enforcement-lost", "table inet %s %s "
+			    "and cannot be put back: %s (retrying every %d "
+			    "ms)", NFT_TABLE, why, err, REINSTALL_RETRY_MS);
+		}
 		D.reinstall_ms = now_ms() + REINSTALL_RETRY_MS;
 		return;
 	}
+	if (D.table_lost_ms != 0) {
+		log_msg(LOG_WARNING, "enforcement-restored", "table inet %s put "
+		    "back after %lld ms", NFT_TABLE,
+		    (long long)(now_ms() - D.table_lost_ms));
+		D.table_lost_ms = 0;
+	}
+	if (rc == 1)
+		log_msg(LOG_WARNING, "table-replaced", "could not repair table "
+		    "inet %s in place (%s), replaced it", NFT_TABLE, err);
 	D.reinstall_ms = 0;
 	log_msg(LOG_WARNING, "reinstalled", "table inet %s %s; put back",
 	    NFT_TABLE, why);
@@ -573,8 +643,17 @@ on_nft_event(void)
 		reinstall("was modified");
 		break;
 	case NFTWATCH_CHECK:
-		if (nft_present(err, sizeof(err)) == 0)
+		switch (nft_present(err, sizeof(err))) {
+		case 0:
 			reinstall("was deleted");
+			break;
+		case 1:
+			reinstall("was made again by somebody else");
+			break;
+		default:
+			reinstall("was replaced by a table gatekeeperd did "
+			    "not create");
+		}
 		break;
 	}
 }
@@ -631,6 +710,8 @@ poll_timeout(int64_t now)
 	int64_t next = grant_next_deadline(D.run.grants);
 
 	next = earliest(next, D.next_report_ms);
+	if (D.lost_pending)
+		next = earliest(next, D.lost_since_ms + LOST_REPORT_MS);
 	next = earliest(next, D.reinstall_ms);
 	next = earliest(next, D.save_ms);
 	next = earliest(next, ctl_next_deadline(D.ctl));
@@ -644,8 +725,9 @@ due_work(int64_t now)
 {
 	expire_grants(now);
 	report_suppressed(now);
+	report_lost(now);
 	if (D.reinstall_ms && now >= D.reinstall_ms)
-		reinstall("was missing");
+		reinstall("is still missing");
 	if (D.save_ms && now >= D.save_ms)
 		state_save();
 }
@@ -658,7 +740,7 @@ serve(struct queue *q)
 	int n;
 
 	log_hold();
-	n = queue_process(q, on_packet, NULL, err, sizeof(err));
+	n = queue_process(q, on_packet, on_gap, NULL, err, sizeof(err));
 	log_release();
 	if (n >= 0)
 		return 0;
@@ -763,22 +845,21 @@ setup(struct config *cfg)
 		D.watchfd = -1;
 		return;
 	}
-	if (nft_install(cfg, D.backend, err, sizeof(err)) != 0)
-		log_fatal("%s", err);
+	if (install_table(cfg, "start") != 0)
+		log_fatal("cannot install table inet %s", NFT_TABLE);
 	if ((D.watchfd = nftwatch_open(err, sizeof(err))) < 0)
 		log_fatal("%s", err);
 }
 
+/* The table stays: with nobody bound to the queues the kernel drops what
+ * they would carry, so the protected ports stay closed while we are
+ * gone, and the next start takes over in place.  Removing the gate is
+ * the admin's act: gatekeeperd --remove-table. */
 static void
 teardown(void)
 {
-	char err[512];
-
 	/* Pending stop commands run while the table still enforces. */
 	spawner_stop(&D.sp, SPAWNER_STOP_MS);
-	if (!D.run.cfg->opt.ruleset_external &&
-	    nft_remove(err, sizeof(err)) != 0)
-		log_msg(LOG_ERR, "error", "%s", err);
 	close_queues();
 	nftwatch_close(D.watchfd);
 	ctl_close(D.ctl);
@@ -836,12 +917,14 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "print-rules", no_argument, NULL, 'R' },
+		{ "remove-table", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct cfg_errors errs;
 	int c, check = 0, rules = 0;
+	char err[512];
 	struct config *cfg;
 
 	D.conf_path = CFG_DEF_CONFIG;
@@ -852,6 +935,18 @@ main(int argc, char **argv)
 		case 'f': D.foreground = 1; break;
 		case 'n': check = 1; break;
 		case 'R': rules = 1; break;
+		case 'X':
+			if (optind != argc) {
+				usage(stderr);
+				return 2;
+			}
+			if (nft_remove(err, sizeof(err)) != 0) {
+				fprintf(stderr, "gatekeeperd: %s\n", err);
+				return 1;
+			}
+			puts("table inet " NFT_TABLE " removed: nothing is "
+			    "gated now");
+			return 0;
 		case 'V': puts("gatekeeperd " GK_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -861,6 +956,18 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* --print-rules shows the table for any host's file: no host check. */
+	if (rules) {
+		if ((cfg = malloc(sizeof(*cfg))) == NULL ||
+		    conffile_load(D.conf_path, cfg, &errs) != 0) {
+			conffile_print_errors(stderr, &errs);
+			free(cfg);
+			return 1;
+		}
+		c = print_rules(cfg);
+		free(cfg);
+		return c;
+	}
 	if ((cfg = load(D.conf_path, &errs)) == NULL) {
 		conffile_print_errors(stderr, &errs);
 		return 1;
@@ -869,11 +976,6 @@ main(int argc, char **argv)
 		conffile_print_summary(stdout, D.conf_path, cfg);
 		free(cfg);
 		return 0;
-	}
-	if (rules) {
-		c = print_rules(cfg);
-		free(cfg);
-		return c;
 	}
 	return run_daemon(cfg);
 }

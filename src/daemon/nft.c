@@ -45,10 +45,11 @@
 #define NFT_WHAT_MAX	48
 
 /* Messages in the largest transaction: table (delete + add), chain, the
- * sets with their element chunks, and every rule. */
+ * sets with their flush and element chunks, the chain's flush, and every
+ * rule (interface, loopback, established, Allow, sets, observation). */
 #define NFT_ELEM_MSGS	((RULES_MAX_PORTS + NFT_ELEMS_MSG - 1) / NFT_ELEMS_MSG)
-#define NFT_MAX_MSGS	(3 + RULES_NSETS * (1 + NFT_ELEM_MSGS) + \
-			 2 + CFG_MAX_ALLOW + RULES_NSETS + RULES_NOBSERVE)
+#define NFT_MAX_MSGS	(4 + RULES_NSETS * (2 + NFT_ELEM_MSGS) + \
+			 3 + CFG_MAX_ALLOW + RULES_NSETS + RULES_NOBSERVE)
 
 /* One transaction being built, and what each message was for. */
 struct tx {
@@ -449,14 +450,22 @@ put(struct nftnl_rule *r, struct nftnl_expr *e)
 
 /* --- matches: the expression sequences nft itself emits ----------------- */
 
+/* iifname (==|!=) NAME, as nft encodes it: a name is compared with its
+ * zero padding, a prefix "ens*" only over its first bytes. */
 static int
-match_iifname_not(struct nftnl_rule *r, const char *ifname)
+match_iifname(struct nftnl_rule *r, uint32_t op, const char *ifname)
 {
-	char name[CFG_IFNAME_MAX] = { 0 };	/* compared zero-padded */
+	char name[CFG_IFNAME_MAX] = { 0 };
+	size_t n = strnlen(ifname, sizeof(name) - 1);
+	uint32_t len = sizeof(name);
 
-	memcpy(name, ifname, strnlen(ifname, sizeof(name) - 1));
+	memcpy(name, ifname, n);
+	if (n > 0 && name[n - 1] == '*') {
+		name[n - 1] = '\0';
+		len = (uint32_t)(n - 1);
+	}
 	return put(r, e_meta(NFT_META_IIFNAME)) ||
-	    put(r, e_cmp(NFT_CMP_NEQ, name, sizeof(name)));
+	    put(r, e_cmp(op, name, len));
 }
 
 /* ct state is a bitmask in host order: match any of bits. */
@@ -513,17 +522,6 @@ match_dport_set(struct nftnl_rule *r, enum rules_set s)
 	return match_l4proto(r, rules_set_proto(s)) ||
 	    put(r, e_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2)) ||
 	    put(r, e_lookup(rules_set_name(s), (uint32_t)s + 1));
-}
-
-/* tcp flags & (fin|syn|rst|ack) == syn: ECN bits may ride along. */
-static int
-match_syn(struct nftnl_rule *r)
-{
-	uint8_t mask = TH_FIN | TH_SYN | TH_RST | TH_ACK, syn = TH_SYN;
-
-	return put(r, e_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1)) ||
-	    put(r, e_bitwise(&mask, sizeof(mask))) ||
-	    put(r, e_cmp(NFT_CMP_EQ, &syn, sizeof(syn)));
 }
 
 /* --- objects ------------------------------------------------------------ */
@@ -654,9 +652,65 @@ tx_elems(struct tx *tx, enum rules_set s, const uint16_t *ports, unsigned n)
 	nftnl_set_free(set);
 }
 
-/* Named set of inet_service (2 bytes, network order) and its ports. */
+static struct nftnl_rule *
+rule_new(const char *table)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r == NULL)
+		return NULL;
+	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table) < 0 ||
+	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, NFT_CHAIN) < 0) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	return r;
+}
+
+/* Every element of set s goes (DELSETELEM naming no element). */
 static void
-tx_set(struct tx *tx, enum rules_set s, const uint16_t *ports, unsigned n)
+tx_flush_set(struct tx *tx, enum rules_set s)
+{
+	struct nftnl_set *set = set_new(s);
+	struct nlmsghdr *nlh;
+
+	if (set == NULL) {
+		tx->error = ENOMEM;
+		return;
+	}
+	nlh = tx_msg(tx, NFT_MSG_DELSETELEM, 0, "flush set %s",
+	    rules_set_name(s));
+	if (nlh != NULL) {
+		nftnl_set_elems_nlmsg_build_payload(nlh, set);
+		tx_next(tx);
+	}
+	nftnl_set_free(set);
+}
+
+/* Every rule of our chain goes (DELRULE naming no rule). */
+static void
+tx_flush_chain(struct tx *tx)
+{
+	struct nftnl_rule *r = rule_new(NFT_TABLE);
+	struct nlmsghdr *nlh;
+
+	if (r == NULL) {
+		tx->error = ENOMEM;
+		return;
+	}
+	nlh = tx_msg(tx, NFT_MSG_DELRULE, 0, "flush chain %s", NFT_CHAIN);
+	if (nlh != NULL) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		tx_next(tx);
+	}
+	nftnl_rule_free(r);
+}
+
+/* Named set of inet_service (2 bytes, network order), created if missing
+ * (no EXCL: an existing one is kept, with the queued packets' rules). */
+static void
+tx_set(struct tx *tx, enum rules_set s)
 {
 	struct nftnl_set *set = set_new(s);
 	struct nlmsghdr *nlh;
@@ -674,26 +728,17 @@ tx_set(struct tx *tx, enum rules_set s, const uint16_t *ports, unsigned n)
 		tx_next(tx);
 	}
 	nftnl_set_free(set);
+}
+
+static void
+tx_set_elems(struct tx *tx, enum rules_set s, const uint16_t *ports,
+    unsigned n)
+{
 	for (unsigned i = 0; i < n; i += NFT_ELEMS_MSG)
 		tx_elems(tx, s, ports + i,
 		    n - i < NFT_ELEMS_MSG ? n - i : NFT_ELEMS_MSG);
 }
 
-static struct nftnl_rule *
-rule_new(const char *table)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	if (r == NULL)
-		return NULL;
-	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table) < 0 ||
-	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, NFT_CHAIN) < 0) {
-		nftnl_rule_free(r);
-		return NULL;
-	}
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	return r;
-}
 
 /* Append rule r (built completely when built is 0) and free it. */
 static void
@@ -722,8 +767,18 @@ rule_iifname(struct tx *tx, const char *ifname)
 {
 	struct nftnl_rule *r = rule_new(NFT_TABLE);
 
-	tx_rule(tx, r, r == NULL || match_iifname_not(r, ifname) ||
+	tx_rule(tx, r, r == NULL || match_iifname(r, NFT_CMP_NEQ, ifname) ||
 	    put(r, e_verdict(NFT_RETURN)), "iifname");
+}
+
+static void
+rule_loopback(struct tx *tx)
+{
+	struct nftnl_rule *r = rule_new(NFT_TABLE);
+
+	tx_rule(tx, r, r == NULL ||
+	    match_iifname(r, NFT_CMP_EQ, RULES_IF_LOOPBACK) ||
+	    put(r, e_verdict(NF_ACCEPT)), "loopback");
 }
 
 static void
@@ -748,9 +803,9 @@ rule_allow(struct tx *tx, const struct cidr *c, unsigned i)
 	    put(r, e_verdict(NF_ACCEPT)), what);
 }
 
-/* What reaches set s: public ports are accepted; knock packets (any
- * flags: the daemon checks TCPFlags) go to Queue; a SYN or a new UDP flow
- * to a protected port goes to Protected_Queue. */
+/* What reaches set s: public ports are accepted; knock packets go to
+ * Queue and protected ports to Protected_Queue, whatever their flags and
+ * conntrack state (everything established was accepted already). */
 static void
 rule_set(struct tx *tx, const struct config *cfg, enum rules_set s,
     enum nft_backend be)
@@ -759,10 +814,6 @@ rule_set(struct tx *tx, const struct config *cfg, enum rules_set s,
 	char what[NFT_WHAT_MAX];
 	int fail = r == NULL || match_dport_set(r, s);
 
-	if (!fail && s == RULES_OPEN_TCP)
-		fail = match_syn(r);
-	else if (!fail && s == RULES_OPEN_UDP)
-		fail = match_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW));
 	if (!fail && rules_set_kind(s) == RULES_PUBLIC)
 		fail = put(r, e_verdict(NF_ACCEPT));
 	else if (!fail)
@@ -771,38 +822,49 @@ rule_set(struct tx *tx, const struct config *cfg, enum rules_set s,
 	tx_rule(tx, r, fail, what);
 }
 
-/* Scan_Guard: any other new TCP connection or UDP flow, not on loopback,
- * to the knock queue with bypass (see rules.h). */
+/* Scan_Guard: every other TCP or UDP packet to the knock queue with
+ * bypass (see rules.h). */
 static void
 rule_observe(struct tx *tx, const struct config *cfg, int udp,
     enum nft_backend be)
 {
 	struct nftnl_rule *r = rule_new(NFT_TABLE);
 	int fail = r == NULL ||
-	    match_iifname_not(r, RULES_IF_LOOPBACK) ||
 	    match_l4proto(r, udp ? IPPROTO_UDP : IPPROTO_TCP) ||
-	    (udp ? match_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW)) :
-	    match_syn(r)) ||
 	    put(r, e_queue(be, (uint16_t)cfg->opt.queue, 1));
 
 	tx_rule(tx, r, fail, udp ? "observe udp" : "observe tcp");
 }
 
+/* The whole ruleset.  fresh: the table is created by this transaction;
+ * otherwise it is updated in place: the base chain and the sets stay (a
+ * base chain that goes drops every packet waiting in every queue), their
+ * rules and elements are replaced, all in one atomic commit. */
 static void
-tx_ruleset(struct tx *tx, const struct config *cfg, enum nft_backend be)
+tx_ruleset(struct tx *tx, const struct config *cfg, enum nft_backend be,
+    int fresh)
 {
 	uint16_t ports[RULES_NSETS][RULES_MAX_PORTS];
 	unsigned n[RULES_NSETS];
 
-	tx_add_table(tx, NFT_TABLE);
+	if (fresh)
+		tx_add_table(tx, NFT_TABLE);
+	tx_chain(tx, NFT_TABLE);
+	for (int s = 0; s < RULES_NSETS; s++)
+		tx_set(tx, (enum rules_set)s);
+	if (!fresh) {
+		tx_flush_chain(tx);
+		for (int s = 0; s < RULES_NSETS; s++)
+			tx_flush_set(tx, (enum rules_set)s);
+	}
 	for (int s = 0; s < RULES_NSETS; s++) {
 		n[s] = rules_set_ports(cfg, (enum rules_set)s, ports[s]);
-		if (n[s] > 0)
-			tx_set(tx, (enum rules_set)s, ports[s], n[s]);
+		tx_set_elems(tx, (enum rules_set)s, ports[s], n[s]);
 	}
-	tx_chain(tx, NFT_TABLE);
 	if (cfg->opt.interface[0] != '\0')
 		rule_iifname(tx, cfg->opt.interface);
+	if (!cfg->opt.gate_loopback && cfg->opt.interface[0] == '\0')
+		rule_loopback(tx);
 	rule_established(tx);
 	for (unsigned i = 0; i < cfg->opt.allow_len; i++)
 		rule_allow(tx, &cfg->opt.allow[i], i);
@@ -948,9 +1010,10 @@ nft_probe(enum nft_backend *out, char *err, size_t errlen)
 	return 0;
 }
 
-int
-nft_install(const struct config *cfg, enum nft_backend be, char *err,
-    size_t errlen)
+/* One attempt at installing: in place over our own table, or fresh. */
+static int
+install_once(const struct config *cfg, enum nft_backend be, int replace,
+    char *err, size_t errlen)
 {
 	struct tx *tx;
 	struct owner own;
@@ -967,14 +1030,32 @@ nft_install(const struct config *cfg, enum nft_backend be, char *err,
 		    NFT_TABLE, NFT_TABLE, NFT_OWNER_TAG);
 		goto out;
 	}
-	/* Our own, left by an earlier run: replace it atomically. */
-	if (own.found)
+	if (own.found && replace)
 		tx_del_table(tx, own.handle);
-	tx_ruleset(tx, cfg, be);
+	tx_ruleset(tx, cfg, be, !own.found || replace);
 	ret = tx_run(tx, 1, err, errlen) == 0 ? 0 : -1;
 out:
 	tx_close(tx);
 	return ret;
+}
+
+int
+nft_install(const struct config *cfg, enum nft_backend be, char *err,
+    size_t errlen)
+{
+	char first[512];
+
+	if (install_once(cfg, be, 0, err, errlen) == 0)
+		return 0;
+	/* Refused in place (a table of an older layout, say): replace it
+	 * whole, unless it is not ours at all. */
+	if (strstr(err, "was not created by gatekeeperd") != NULL)
+		return -1;
+	snprintf(first, sizeof(first), "%s", err);
+	if (install_once(cfg, be, 1, err, errlen) != 0)
+		return -1;
+	snprintf(err, errlen, "%s", first);
+	return 1;
 }
 
 int

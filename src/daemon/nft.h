@@ -17,9 +17,11 @@ enum nft_backend {
 /* Which queue statement does the kernel accept?  Commits nothing.
  * 0, or -1 with a message in err. */
 int nft_probe(enum nft_backend *out, char *err, size_t errlen);
-/* Install (or atomically replace our own earlier) table in one
- * transaction.  Refuses a table called NFT_TABLE that we did not create.
- * 0, or -1 with a message in err. */
+/* Install the table, or update our own in place, in one transaction: the
+ * base chain stays, so packets waiting in any queue survive.  Refuses a
+ * table called NFT_TABLE that we did not create.  0; 1 when it could not
+ * be updated in place and was replaced whole (err says why; packets that
+ * were waiting were dropped); -1 with a message in err. */
 int nft_install(const struct config *cfg, enum nft_backend be,
     char *err, size_t errlen);
 /* Is our table there?  1 yes, 0 absent, -1 error or not ours (err). */

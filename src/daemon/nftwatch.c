@@ -1,9 +1,13 @@
 /* nftwatch: nf_tables events about table inet gatekeeper (I/O).
  *
- * Deleting a table emits DEL events for its rules, sets and chain, then
- * DELTABLE.  Our own atomic replace (reload) does that too, followed by the
- * new table, so a DELTABLE only asks "is it there?"; DEL events for our
- * table without a DELTABLE mean somebody removed parts of it. */
+ * Every transaction's events end with a NEWGEN message that names the
+ * process that committed it.  Events of our own transactions (an update
+ * in place deletes and adds rules and elements) are dropped at their
+ * NEWGEN; any other change to our table is reported: a deleted table as
+ * CHECK, anything else (rules, chain, sets, elements added or removed) as
+ * DAMAGED.  Events of one transaction may span reads: what is pending
+ * waits for its NEWGEN. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,10 +29,15 @@
  * NFTA_SET_ELEM_LIST_TABLE). */
 #define ATTR_TABLE 1
 
+#define ATTR_GEN_PROC_PID 2	/* NFTA_GEN_PROC_PID of NEWGEN */
+
 struct seen {
-	int table_deleted;
-	int part_deleted;
+	int table_deleted;	/* committed by somebody else */
+	int part_changed;
+	int pend_table, pend_part;	/* waiting for their NEWGEN */
 };
+
+static struct seen pending_across_reads;
 
 int
 nftwatch_open(char *err, size_t errlen)
@@ -54,17 +63,31 @@ nftwatch_open(char *err, size_t errlen)
 }
 
 static int
-is_delete(uint16_t type)
+is_change(uint16_t type)
 {
 	switch (type) {
+	case NFT_MSG_NEWTABLE:
 	case NFT_MSG_DELTABLE:
+	case NFT_MSG_NEWCHAIN:
 	case NFT_MSG_DELCHAIN:
+	case NFT_MSG_NEWRULE:
 	case NFT_MSG_DELRULE:
+	case NFT_MSG_NEWSET:
 	case NFT_MSG_DELSET:
+	case NFT_MSG_NEWSETELEM:
 	case NFT_MSG_DELSETELEM:
 		return 1;
 	}
 	return 0;
+}
+
+static int
+gen_pid_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == ATTR_GEN_PROC_PID &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+		*(uint32_t *)data = ntohl(mnl_attr_get_u32(attr));
+	return MNL_CB_OK;
 }
 
 static int
@@ -86,11 +109,22 @@ event_cb(const struct nlmsghdr *nlh, void *data)
 	uint16_t type;
 	const char *table = NULL;
 
-	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+	uint32_t pid = 0;
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
+	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*nfg)))
 		return MNL_CB_OK;
 	type = NFNL_MSG_TYPE(nlh->nlmsg_type);
-	if (!is_delete(type) ||
-	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*nfg)))
+	if (type == NFT_MSG_NEWGEN) {
+		mnl_attr_parse(nlh, sizeof(*nfg), gen_pid_cb, &pid);
+		if (pid != (uint32_t)getpid()) {
+			seen->table_deleted |= seen->pend_table;
+			seen->part_changed |= seen->pend_part;
+		}
+		seen->pend_table = seen->pend_part = 0;
+		return MNL_CB_OK;
+	}
+	if (!is_change(type))
 		return MNL_CB_OK;
 	nfg = mnl_nlmsg_get_payload(nlh);
 	if (nfg->nfgen_family != NFPROTO_INET)
@@ -98,10 +132,10 @@ event_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_parse(nlh, sizeof(*nfg), table_attr_cb, &table);
 	if (table == NULL || strcmp(table, NFT_TABLE) != 0)
 		return MNL_CB_OK;
-	if (type == NFT_MSG_DELTABLE)
-		seen->table_deleted = 1;
+	if (type == NFT_MSG_DELTABLE || type == NFT_MSG_NEWTABLE)
+		seen->pend_table = 1;
 	else
-		seen->part_deleted = 1;
+		seen->pend_part = 1;
 	return MNL_CB_OK;
 }
 
@@ -109,7 +143,7 @@ enum nftwatch_verdict
 nftwatch_read(int fd)
 {
 	static char buf[NFTWATCH_BUF];
-	struct seen seen = { 0, 0 };
+	struct seen seen = pending_across_reads;
 	ssize_t n;
 
 	for (;;) {
@@ -124,9 +158,11 @@ nftwatch_read(int fd)
 			break;
 		mnl_cb_run(buf, (size_t)n, 0, 0, event_cb, &seen);
 	}
+	pending_across_reads.pend_table = seen.pend_table;
+	pending_across_reads.pend_part = seen.pend_part;
 	if (seen.table_deleted)
 		return NFTWATCH_CHECK;
-	return seen.part_deleted ? NFTWATCH_DAMAGED : NFTWATCH_QUIET;
+	return seen.part_changed ? NFTWATCH_DAMAGED : NFTWATCH_QUIET;
 }
 
 void

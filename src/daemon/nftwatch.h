@@ -1,15 +1,17 @@
 /* nftwatch: notice, through nf_tables' netlink events, when somebody else
- * deletes our table or parts of it (`nft flush ruleset`, an nftables.service
- * reload), so the daemon can reinstall it at once (I/O). */
+ * deletes or changes our table (`nft flush ruleset`, an nftables.service
+ * reload, a rule added by hand), so the daemon can put it right at once
+ * (I/O). */
 #ifndef GK_NFTWATCH_H
 #define GK_NFTWATCH_H
 
 #include <stddef.h>
 
 enum nftwatch_verdict {
-	NFTWATCH_QUIET,		/* nothing that concerns our table */
-	NFTWATCH_CHECK,		/* our table was deleted: is it back? */
-	NFTWATCH_DAMAGED,	/* parts deleted, table left: reinstall */
+	NFTWATCH_QUIET,		/* nothing that concerns our table, or
+				 * only our own changes */
+	NFTWATCH_CHECK,		/* somebody deleted or made our table */
+	NFTWATCH_DAMAGED,	/* somebody changed parts of it */
 };
 
 /* Subscribe to NFNLGRP_NFTABLES.  A non-blocking fd, or -1 with err set. */

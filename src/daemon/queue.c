@@ -1,10 +1,16 @@
 /* queue: one NFQUEUE instance over libmnl and libnetfilter_queue's nlmsg
  * helpers (I/O).
  *
- * Fail closed throughout: the instance never has FAIL_OPEN, every packet id
- * we are given gets a verdict in the order received, anything we cannot
- * parse is dropped, and a packet that arrives while we are still waiting
- * for the bind ack is dropped too (its sender retransmits). */
+ * Every packet id we are given gets a verdict in the order received,
+ * anything we cannot parse is dropped, and a packet that arrives while we
+ * are still waiting for the bind ack is dropped too (its sender
+ * retransmits).  A gating queue (protected ports) never fails open: when
+ * full, the kernel drops.  The knock queue may fail open, so that a flood
+ * cannot hold up the host's other services: the kernel then accepts what
+ * does not fit, unseen.  It numbers the packets it hands over one by one
+ * (the id), and its receive buffer fills long before its length limit, so
+ * every packet let through unseen leaves a gap in the ids; the caller is
+ * told of each gap before the packet after it. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -25,8 +31,12 @@
  * limit is 1500); longer packets (jumbo frames, GSO aggregates) arrive
  * truncated, so the parser must take headers from what was copied. */
 #define QUEUE_COPY_RANGE	2048
-/* Packets the kernel holds for us before it drops (queue_dropped). */
+/* Packets the kernel holds for us before it drops (queue_dropped), or
+ * for a fail-open queue accepts unseen without a gap in the ids; so for
+ * those, far more than the receive buffer can hold (a packet message
+ * takes at least ~700 bytes of it). */
 #define QUEUE_MAXLEN		4096
+#define QUEUE_MAXLEN_OPEN	(1u << 20)
 /* Requested socket receive buffer; the kernel doubles it.  Holds
  * QUEUE_MAXLEN small packets with room to spare. */
 #define QUEUE_RCVBUF		(8 * 1024 * 1024)
@@ -55,6 +65,10 @@ struct queue {
 	uint64_t		 enobufs;	/* recv overruns */
 	uint64_t		 kerrors;	/* error replies, bad messages */
 	uint64_t		 noid;		/* packets without an id */
+	uint64_t		 lost;		/* ids skipped: packets unseen */
+	uint32_t		 last_id;
+	int			 have_id;
+	int			 fail_open;
 	int			 closing;	/* unbinding: kernel drops the rest */
 };
 
@@ -62,6 +76,7 @@ struct queue {
 struct rx {
 	struct queue	*q;
 	queue_cb	 cb;
+	queue_gap_cb	 gap;
 	void		*arg;
 	int		 handled;
 	int		 send_errno;	/* a verdict could not be sent */
@@ -104,11 +119,11 @@ is_packet_msg(const struct nlmsghdr *nlh)
 	return nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET);
 }
 
-/* Parse a packet message: 0 with the id (and payload if present),
- * -1 when it has no usable id. */
+/* Parse a packet message: 0 with the id (and payload if present, and
+ * its length on the wire), -1 when it has no usable id. */
 static int
 packet_parse(const struct nlmsghdr *nlh, uint32_t *id,
-    const uint8_t **pkt, size_t *len)
+    const uint8_t **pkt, size_t *len, size_t *wire)
 {
 	struct nlattr *attr[NFQA_MAX + 1];
 	const struct nfqnl_msg_packet_hdr *ph;
@@ -123,11 +138,15 @@ packet_parse(const struct nlmsghdr *nlh, uint32_t *id,
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	*id = ntohl(ph->packet_id);
 	*pkt = NULL;
-	*len = 0;
+	*len = *wire = 0;
 	if (ok && attr[NFQA_PAYLOAD] != NULL) {
 		*pkt = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
-		*len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+		*len = *wire = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
+	/* Present when the copy range cut the packet: its real length. */
+	if (ok && attr[NFQA_CAP_LEN] != NULL &&
+	    mnl_attr_get_payload_len(attr[NFQA_CAP_LEN]) >= 4)
+		*wire = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
 	return 0;
 }
 
@@ -136,18 +155,29 @@ static int
 rx_packet(const struct nlmsghdr *nlh, void *data)
 {
 	struct rx *rx = data;
+	struct queue *q = rx->q;
 	const uint8_t *pkt;
-	size_t len;
+	size_t len, wire;
 	uint32_t id;
 	int verdict = NF_DROP;
 
 	if (!is_packet_msg(nlh))
 		return MNL_CB_OK;
-	if (packet_parse(nlh, &id, &pkt, &len) < 0) {
-		rx->q->noid++;
+	if (packet_parse(nlh, &id, &pkt, &len, &wire) < 0) {
+		q->noid++;
 		return MNL_CB_OK;
 	}
-	if (pkt != NULL && rx->cb(rx->arg, pkt, len) == 1)
+	/* Ids run 1, 2, 3...: a jump means packets we never saw. */
+	if (q->have_id && id != q->last_id + 1) {
+		uint32_t skipped = id - q->last_id - 1;
+
+		q->lost += skipped;
+		if (rx->gap != NULL)
+			rx->gap(rx->arg, skipped);
+	}
+	q->last_id = id;
+	q->have_id = 1;
+	if (pkt != NULL && rx->cb(rx->arg, pkt, len, wire) == 1)
 		verdict = NF_ACCEPT;
 	rx->handled++;
 	if (verdict_add(rx->q, id, verdict) < 0) {
@@ -162,11 +192,14 @@ static void
 drop_early(struct queue *q, const struct nlmsghdr *nlh)
 {
 	const uint8_t *pkt;
-	size_t len;
+	size_t len, wire;
 	uint32_t id;
 
-	if (packet_parse(nlh, &id, &pkt, &len) == 0)
+	if (packet_parse(nlh, &id, &pkt, &len, &wire) == 0) {
+		q->last_id = id;
+		q->have_id = 1;
 		(void)verdict_add(q, id, NF_DROP);
+	}
 }
 
 /* Receive into rbuf, waiting up to the ack timeout.  Bytes, or -1. */
@@ -250,21 +283,23 @@ send_config(struct queue *q, struct nlmsghdr *nlh)
 /* Bind and configure in one message, so the kernel applies all of it or
  * (flags it does not support) none of it.  All flags travel in ONE
  * FLAGS/MASK pair: the last pair would win.  FAIL_OPEN is in the mask and
- * clear in the value: when the queue is full the kernel drops, never
- * accepts.  GSO: hand us aggregates unsegmented (we never rewrite). */
+ * set only for a fail-open queue.  GSO: hand us aggregates unsegmented
+ * (we never rewrite). */
 static int
 bind_queue(struct queue *q)
 {
 	_Alignas(struct nlmsghdr) char buf[QUEUE_CONFIG_MSG];
 	struct nlmsghdr *nlh;
 	uint32_t mask = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
-	uint32_t flags = NFQA_CFG_F_GSO;
+	uint32_t flags = NFQA_CFG_F_GSO |
+	    (q->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
 
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
 	/* Copy mode NONE would make the kernel drop everything: always set. */
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, QUEUE_COPY_RANGE);
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, QUEUE_MAXLEN);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, q->fail_open ? QUEUE_MAXLEN_OPEN :
+	    QUEUE_MAXLEN);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
 	return send_config(q, nlh);
@@ -330,7 +365,8 @@ queue_alloc(unsigned num)
 }
 
 int
-queue_open(struct queue **out, unsigned num, char *err, size_t errlen)
+queue_open(struct queue **out, unsigned num, int fail_open, char *err,
+    size_t errlen)
 {
 	struct queue *q;
 
@@ -343,6 +379,7 @@ queue_open(struct queue **out, unsigned num, char *err, size_t errlen)
 		snprintf(err, errlen, "queue %u: %s", num, strerror(errno));
 		return -1;
 	}
+	q->fail_open = fail_open;
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (q->nl == NULL ||
 	    mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
@@ -393,10 +430,10 @@ recv_one(struct queue *q)
 }
 
 int
-queue_process(struct queue *q, queue_cb cb, void *arg,
+queue_process(struct queue *q, queue_cb cb, queue_gap_cb gap, void *arg,
     char *err, size_t errlen)
 {
-	struct rx rx = { .q = q, .cb = cb, .arg = arg };
+	struct rx rx = { .q = q, .cb = cb, .gap = gap, .arg = arg };
 	ssize_t n = 0;
 
 	while (rx.handled < QUEUE_BUDGET && rx.send_errno == 0) {
@@ -434,6 +471,12 @@ queue_close(struct queue *q)
 	q->closing = 1;
 	(void)unbind_queue(q);
 	queue_free(q);
+}
+
+uint64_t
+queue_lost(const struct queue *q)
+{
+	return q->lost;
 }
 
 int

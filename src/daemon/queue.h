@@ -1,6 +1,7 @@
 /* queue: one NFQUEUE instance over libmnl and libnetfilter_queue's nlmsg
- * helpers (I/O).  Fail closed: never FAIL_OPEN, every packet gets a verdict,
- * in order. */
+ * helpers (I/O).  Every packet gets a verdict, in order.  A gating queue
+ * fails closed (the kernel drops what does not fit); a fail-open queue
+ * reports the packets it let through unseen (queue.c). */
 #ifndef GK_QUEUE_H
 #define GK_QUEUE_H
 
@@ -9,8 +10,12 @@
 
 struct queue;
 
-/* Return 1 to accept the packet, 0 to drop it. */
-typedef int (*queue_cb)(void *arg, const uint8_t *pkt, size_t len);
+/* pkt holds the first len bytes of a packet of wire bytes.  Return 1 to
+ * accept the packet, 0 to drop it. */
+typedef int (*queue_cb)(void *arg, const uint8_t *pkt, size_t len,
+    size_t wire);
+/* n packets went by unseen, just before the next one. */
+typedef void (*queue_gap_cb)(void *arg, uint32_t n);
 
 struct queue_kstats {
 	uint64_t queue_total;	/* packets waiting in the kernel */
@@ -19,15 +24,19 @@ struct queue_kstats {
 	int found;		/* 0: the kernel listed no such queue */
 };
 
-/* Bind queue number num; 0 on success with *out set, -1 with err set
- * (EPERM: the queue belongs to another process). */
-int queue_open(struct queue **out, unsigned num, char *err, size_t errlen);
+/* Bind queue number num, failing open when full if fail_open; 0 on
+ * success with *out set, -1 with err set (EPERM: the queue belongs to
+ * another process). */
+int queue_open(struct queue **out, unsigned num, int fail_open, char *err,
+    size_t errlen);
 int queue_fd(const struct queue *q);
 /* Read and answer the packets waiting, without blocking, up to a budget
  * (so a flood cannot starve the event loop: poll reports the fd readable
  * again).  Returns the number handled, or -1 on a socket error. */
-int queue_process(struct queue *q, queue_cb cb, void *arg,
+int queue_process(struct queue *q, queue_cb cb, queue_gap_cb gap, void *arg,
     char *err, size_t errlen);
+/* Packets this queue let through unseen so far. */
+uint64_t queue_lost(const struct queue *q);
 void queue_close(struct queue *q);
 /* Counters from /proc/net/netfilter/nfnetlink_queue.  0 or -1. */
 int queue_kstats(unsigned num, struct queue_kstats *ks);

@@ -58,7 +58,7 @@ running_new(struct running *r, struct config *cfg,
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
 	load_all_one_time(r);
-	r->knocks = knock_new(cfg->opt.max_sources, cfg->ndoors, key);
+	r->knocks = knock_new(cfg->opt.max_sources, cfg, key);
 	r->grants = grant_new(cfg->opt.max_sources, key);
 	r->state = malloc(sizeof(*r->state));
 	if (r->knocks == NULL || r->grants == NULL || r->state == NULL) {

@@ -1,6 +1,8 @@
 /* conffile: read a configuration file from disk and parse it (I/O). */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,6 +59,73 @@ conffile_load(const char *path, struct config *cfg, struct cfg_errors *err)
 	n = config_parse(buf, off, path, cfg, err);
 	free(buf);
 	return n;
+}
+
+static void
+add_error(struct cfg_errors *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+add_error(struct cfg_errors *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err->n++ >= CFG_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->msg[err->n - 1], sizeof(err->msg[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* Interface: "iifname != X return" matches every packet when this host
+ * has no X, and then nothing is gated; a prefix must match one real
+ * interface (not loopback) now. */
+static void
+check_interface(const char *path, const struct config *cfg,
+    struct cfg_errors *err)
+{
+	const char *want = cfg->opt.interface;
+	size_t n = strlen(want);
+	struct if_nameindex *ifs, *i;
+	char names[256] = "";
+	int found = 0;
+
+	if (n == 0)
+		return;
+	if ((ifs = if_nameindex()) == NULL) {
+		add_error(err, "%s:%u: Interface = %s: cannot list this host's "
+		    "interfaces: %s", path, cfg->opt.interface_line, want,
+		    strerror(errno));
+		return;
+	}
+	for (i = ifs; i->if_name != NULL; i++) {
+		if (want[n - 1] == '*' ? strncmp(i->if_name, want, n - 1) == 0 &&
+		    strcmp(i->if_name, "lo") != 0 : strcmp(i->if_name, want) == 0)
+			found = 1;
+		if (strcmp(i->if_name, "lo") != 0 &&
+		    strlen(names) + strlen(i->if_name) + 3 < sizeof(names))
+			snprintf(names + strlen(names), sizeof(names) -
+			    strlen(names), "%s%s", names[0] ? ", " : "",
+			    i->if_name);
+	}
+	if_freenameindex(ifs);
+	if (!found)
+		add_error(err, "%s:%u: Interface = %s: %s on this host, so "
+		    "nothing would be gated (allowed: %s%s, or a prefix "
+		    "ending in '*')", path, cfg->opt.interface_line, want,
+		    want[n - 1] == '*' ? "no interface matches it" :
+		    "no such interface", names[0] ? "one of " : "",
+		    names[0] ? names : "an interface of this host");
+}
+
+unsigned
+conffile_check_host(const char *path, const struct config *cfg,
+    struct cfg_errors *err)
+{
+	unsigned before = err->n;
+
+	check_interface(path, cfg, err);
+	return err->n - before;
 }
 
 void

@@ -12,6 +12,12 @@
  * a file that cannot be read is one error naming it. */
 unsigned conffile_load(const char *path, struct config *cfg,
     struct cfg_errors *err);
+/* What the file cannot tell by itself but this host can, checked by
+ * -n, at start and at reload: Interface must name an interface the host
+ * has (a prefix "ens*": one it matches).  Adds the errors (file:line) to
+ * err and returns how many. */
+unsigned conffile_check_host(const char *path, const struct config *cfg,
+    struct cfg_errors *err);
 /* Print every error, one per line, and a count of those not kept. */
 void conffile_print_errors(FILE *f, const struct cfg_errors *err);
 /* The short human summary `gatekeeperd -n` prints. */

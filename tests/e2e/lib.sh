@@ -139,6 +139,15 @@ is_dropped() {
 	return 1
 }
 
+# bound_queues: the NFQUEUE numbers bound in the server, ascending.
+bound_queues() {
+	srv awk '{ print $1 }' /proc/net/netfilter/nfnetlink_queue | sort -n | xargs
+}
+# queued Q: packets queue Q has handed out so far (its last packet id).
+queued() {
+	srv awk -v q="$1" '$1 == q { print $8 }' /proc/net/netfilter/nfnetlink_queue
+}
+
 log_has() { grep -E -q -- "$1" "$LOG"; }
 log_count() { grep -E -c -- "$1" "$LOG"; }
 
@@ -158,7 +167,7 @@ ok() {
 		PASS=$((PASS + 1)); echo "ok - $2"
 	else
 		FAIL=$((FAIL + 1)); echo "not ok - $2"
-		echo "# daemon log (last lines):"; tail -n 15 "$LOG" 2>/dev/null | sed 's/^/#   /'
+		echo "# daemon log (last lines):"; tail -n 15 "${LOG:-/dev/null}" 2>/dev/null | sed 's/^/#   /'
 	fi
 }
 

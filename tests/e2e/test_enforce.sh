@@ -74,9 +74,10 @@ check "wrong order: no grant" is_dropped "$CLI1" $S4 22
 cli1 knock $S4 7000 8000 8000 9000
 check "repeated middle port resets: no grant" is_dropped "$CLI1" $S4 22
 cli1 knock $S4 7000 8000 7001:udp 9000
-check "knock of another door in between does not reset" \
-	can_connect "$CLI1" $S4 22
-wait_log "event=expire src=$C4 door=tcp3" 6
+check "knock of another door in between resets: no grant" \
+	is_dropped "$CLI1" $S4 22
+check "... and is logged as a reset" \
+	log_has "event=knock-reset src=$C4 door=tcp3 stage=2/3"
 cli1 knock -d 1600 $S4 7000 8000 9000
 check "too slow (Seq_Timeout 3 s): no grant" is_dropped "$CLI1" $S4 22
 check "too slow: timeout logged" log_has "event=knock-timeout src=$C4 door=tcp3"
@@ -89,21 +90,30 @@ else
 	echo "ok - FIN knocks # SKIP hping3 not installed"
 fi
 
-# 7. Knock ports look filtered: no RST, no ICMP back.  Port 9999 is a
-#    closed unwatched port: its RST proves the capture sees them.
+# 7. Knock ports look like closed ports: the host answers them as it
+#    answers closed port 9999 (RST) and closed UDP port 9998 (ICMP port
+#    unreachable); the protected port stays silent.
 CAP=$WORK/capture
+srv sysctl -qw net.ipv4.icmp_ratelimit=0
 srv timeout 8 tcpdump -l -n -i "${ID}s1" \
 	"src host $S4 and (tcp[tcpflags] & tcp-rst != 0 or icmp)" >"$CAP" 2>/dev/null &
 TPID=$!
 sleep 1
 cli1 nc -z -w 1 $S4 7000 2>/dev/null
-cli1 nc -u -w 1 $S4 7001 </dev/null 2>/dev/null; echo x | cli1 nc -u -w 1 $S4 8001
+echo x | cli1 nc -u -w 1 $S4 8001
 cli1 nc -z -w 1 $S4 9999 2>/dev/null
+echo x | cli1 nc -u -w 1 $S4 9998
+cli1 nc -z -w 1 $S4 22 2>/dev/null
 sleep 0.5
 kill $TPID 2>/dev/null; wait $TPID 2>/dev/null
-check "capture saw the RST of closed port 9999" grep -q "\.9999 >" "$CAP"
-check "knock ports sent no RST and no ICMP" \
-	eval "! grep -E '\.(7000|8000|9000) >|ICMP' '$CAP'"
+check "closed port 9999 answers RST" grep -q "\.9999 >.*Flags \[R" "$CAP"
+check "closed UDP port 9998 answers ICMP port unreachable" \
+	grep -q "udp port 9998 unreachable" "$CAP"
+check "knock port 7000/tcp answers RST, as a closed port" \
+	grep -q "\.7000 >.*Flags \[R" "$CAP"
+check "knock port 8001/udp answers ICMP unreachable, as a closed port" \
+	grep -q "udp port 8001 unreachable" "$CAP"
+check "the protected port 22 sends nothing" eval "! grep -q '\.22 >' '$CAP'"
 
 # 6. IPv6.
 check "IPv6: no knock, dropped" is_dropped "$CLI1" $S6 22
@@ -117,7 +127,7 @@ cli1 knock $S4 7000 8000 9000
 (echo first-line; sleep 5; echo second-line) | cli1 nc -w 8 $S4 2222 &
 NCPID=$!
 sleep 0.5
-wait_log "event=expire src=$C4 door=tcp3" 7
+wait_log "event=expire src=$C4 door=tcp3" 6
 check "after Open_Timeout a new connection is dropped" is_dropped "$CLI1" $S4 2222
 wait $NCPID
 check "the connection opened during the grant kept working" \
@@ -129,7 +139,7 @@ for re in "event=knock src=$C4 door=tcp3 stage=1/3" \
 	"event=knock-complete src=$C4 door=tcp3 stage=3/3" \
 	"event=grant src=$C4 door=tcp3 ports=22/tcp,2222/tcp expires_in=3" \
 	"event=verdict verdict=accept src=$C4 dport=22/tcp door=tcp3 reason=grant" \
-	"event=verdict verdict=drop src=$C4 dport=7000/tcp reason=knock" \
+	"event=verdict verdict=accept src=$C4 dport=7000/tcp reason=knock" \
 	"event=knock-reset src=$C4 door=tcp3 stage=2/3" \
 	"event=expire src=$C4 door=tcp3" \
 	"event=grant src=fd77:1::2 door=tcp3" \
@@ -145,11 +155,25 @@ check "after SIGKILL the table stays" \
 check "after SIGKILL a granted source cannot connect" is_dropped "$CLI1" $S4 22
 check "after SIGKILL others cannot connect" is_dropped "$CLI2" 10.77.2.1 22
 
-# A restart replaces its own stale table; SIGTERM removes it.
+# A restart takes over its own table in place; a clean stop leaves it, so
+# the door stays shut while nobody listens.
 start_daemon "$CONFIG"
 check "restart after SIGKILL takes over its own table" kill -0 "$DPID"
+cli1 knock $S4 7000 8000 9000
+check "a knock opens 22 again" can_connect "$CLI1" $S4 22
 stop_daemon TERM
-check "SIGTERM removes the table" eval "! srv nft list table inet gatekeeper >/dev/null 2>&1"
 check "clean stop logged" log_has "event=stopped msg=clean"
+check "after SIGTERM the table stays" \
+	eval "srv nft list table inet gatekeeper >/dev/null 2>&1"
+check "after SIGTERM the granted source cannot connect" is_dropped "$CLI1" $S4 22
+check "after SIGTERM others cannot connect" is_dropped "$CLI2" 10.77.2.1 22
+listen "$SRV" 8080
+check "after SIGTERM unlisted services still answer" can_connect "$CLI1" $S4 8080
+# Removing the gate is the admin's explicit act.
+check "gatekeeperd --remove-table removes the gate" \
+	eval "srv $GKD --remove-table | grep -q 'nothing is gated now'"
+check "after --remove-table 22 answers anyone" can_connect "$CLI2" 10.77.2.1 22
+check "--remove-table again: nothing to remove is fine" \
+	eval "srv $GKD --remove-table >/dev/null"
 
 finish

@@ -177,7 +177,7 @@ check_padding(const uint8_t *d, size_t n, const struct pkt *p)
 		return;
 	memcpy(buf, d, n);
 	memset(buf + n, 0xa5, pad);
-	FUZZ_CHECK(pkt_parse(buf, n + pad, &q) == PKT_OK);
+	FUZZ_CHECK(pkt_parse(buf, n + pad, 0, &q) == PKT_OK);
 	FUZZ_CHECK(q.src.family == p->src.family);
 	FUZZ_CHECK(memcmp(q.src.b, p->src.b, sizeof(q.src.b)) == 0);
 	FUZZ_CHECK(memcmp(q.dst.b, p->dst.b, sizeof(q.dst.b)) == 0);
@@ -186,6 +186,36 @@ check_padding(const uint8_t *d, size_t n, const struct pkt *p)
 	FUZZ_CHECK(q.tcpseq == p->tcpseq);
 	FUZZ_CHECK(q.payload - buf == p->payload - d);
 	FUZZ_CHECK(q.payload_len == p->payload_len);
+}
+
+/* The bytes as the head of a longer packet (the copy range cut it): any
+ * status, nothing pointing outside them. */
+static void
+check_cut_any(const uint8_t *d, size_t n)
+{
+	struct pkt q;
+	enum pkt_status st = pkt_parse(d, n, n + 1 + n % 3000, &q);
+
+	FUZZ_CHECK((unsigned)st < PKT_NSTATUS);
+	FUZZ_CHECK(q.payload == NULL || (q.payload >= d &&
+	    q.payload_len <= (size_t)(d + n - q.payload)));
+}
+
+/* A good packet cut anywhere past its headers is judged on them: the
+ * same addresses and ports, never an error for being long. */
+static void
+check_cut_ok(const uint8_t *d, size_t n, const struct pkt *p)
+{
+	size_t hdr = (size_t)(p->payload - d), k = hdr + (n - hdr) / 2;
+	struct pkt q;
+
+	if (k >= n)
+		return;
+	FUZZ_CHECK(pkt_parse(d, k, n, &q) == PKT_OK);
+	FUZZ_CHECK(q.sport == p->sport && q.dport == p->dport &&
+	    q.proto == p->proto && q.tcpflags == p->tcpflags);
+	FUZZ_CHECK(memcmp(q.src.b, p->src.b, sizeof(q.src.b)) == 0);
+	FUZZ_CHECK(q.payload == q.payload && q.payload_len <= k - hdr);
 }
 
 int
@@ -197,7 +227,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ok;
 
 	memset(&r, 0, sizeof(r));
-	st = pkt_parse(data, size, &p);
+	st = pkt_parse(data, size, 0, &p);
+	check_cut_any(data, size);
 	FUZZ_CHECK((unsigned)st < PKT_NSTATUS);
 	check_names(st, &p);
 	/* Any value, even out of range, has a name. */
@@ -218,5 +249,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(ok);
 	check_ok(data, size, &p, &r);
 	check_padding(data, size, &p);
+	check_cut_ok(data, size, &p);
 	return 0;
 }

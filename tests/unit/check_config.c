@@ -141,7 +141,7 @@ door(const char *name)
 }
 
 /* A door that is valid on its own, to append keys to. */
-#define DOOR	"[d]\nSequence = 7000\nOpen_Ports = 22\n"
+#define DOOR	"[d]\nSequence = 7000,49000\nOpen_Ports = 22\n"
 
 /* --- defaults ------------------------------------------------------------ */
 
@@ -190,7 +190,7 @@ START_TEST(door_defaults)
 {
 	const struct cfg_door *d;
 
-	parse_ok("\n\n[openSSH]\nSequence = 7000\nStart_Command = /bin/true\n");
+	parse_ok("\n\n[openSSH]\nSequence = 7000,49000\nStart_Command = /bin/true\n");
 	ck_assert_uint_eq(cfg.ndoors, 1);
 	d = &cfg.door[0];
 	ck_assert_str_eq(d->name, "openSSH");
@@ -217,7 +217,7 @@ START_TEST(reparse_resets)
 {
 	struct cfg_errors e2;
 
-	parse_ok("[options]\nQueue = 3\n" DOOR "[e]\nSequence = 1\n"
+	parse_ok("[options]\nQueue = 3\n" DOOR "[e]\nSequence = 1,49000\n"
 	    "Open_Ports = 2\n");
 	ck_assert_uint_eq(cfg.ndoors, 2);
 	ck_assert_uint_eq(config_parse("[options]\n", 10, "x", &cfg, &e2), 0);
@@ -388,7 +388,22 @@ START_TEST(interface)
 	ck_assert_str_eq(cfg.opt.interface, "abcdefghijklmno");
 	expect_error("[options]\nInterface = abcdefghijklmnop\n", "gk.conf:2: ",
 	    "bad interface name 'abcdefghijklmnop'", "(allowed: 1-15 "
-	    "characters, no '/' or blanks)", NULL);
+	    "characters, no '/', quotes or blanks; '*' only at the end)",
+	    NULL);
+	/* A prefix, as nft's iifname "ens*" takes it. */
+	parse_ok("[options]\nInterface = ens*\n");
+	ck_assert_str_eq(cfg.opt.interface, "ens*");
+	ck_assert_uint_eq(cfg.opt.interface_line, 2);
+	expect_error("[options]\nInterface = e*s\n", "gk.conf:2: ",
+	    "bad interface name 'e*s'", NULL);
+	expect_error("[options]\nInterface = eth\"0\n", "gk.conf:2: ",
+	    "bad interface name", NULL);
+	/* What can only ungate: every interface but loopback, or all. */
+	expect_error("[options]\nInterface = lo\n", "gk.conf:2: ",
+	    "Interface = lo would gate only loopback", NULL);
+	ck_assert_str_eq(cfg.opt.interface, "");
+	expect_error("[options]\nInterface = *\n", "gk.conf:2: ",
+	    "Interface = * matches every interface", NULL);
 	expect_error("[options]\nInterface = /dev/eth0\n", "gk.conf:2: ",
 	    "bad interface name '/dev/eth0'", NULL);
 	expect_error("[options]\nInterface = eth 0\n", "gk.conf:2: ",
@@ -487,17 +502,17 @@ START_TEST(door_aliases)
 {
 	const struct cfg_door *d;
 
-	parse_ok("[a]\nSequence = 1\nTimeout = 7\nCommand = run4 %IP%\n"
+	parse_ok("[a]\nSequence = 1,49000\nTimeout = 7\nCommand = run4 %IP%\n"
 	    "Command_6 = run6 %IP%\n");
 	d = door("a");
 	ck_assert_uint_eq(d->seq_timeout, 7);
 	ck_assert_str_eq(d->start_cmd, "run4 %IP%");
 	ck_assert_str_eq(d->start_cmd6, "run6 %IP%");
 	/* An alias and its key are the same key. */
-	expect_error("[a]\nSequence = 1\nStart_Command = x\nCommand = y\n",
+	expect_error("[a]\nSequence = 1,49000\nStart_Command = x\nCommand = y\n",
 	    "gk.conf:4: ", "duplicate key 'Command' in door 'a'",
 	    "first set at line 3", NULL);
-	expect_error("[a]\nSequence = 1\nCommand = x\nSeq_Timeout = 3\n"
+	expect_error("[a]\nSequence = 1,49000\nCommand = x\nSeq_Timeout = 3\n"
 	    "Timeout = 4\n", "gk.conf:5: ", "duplicate key 'Timeout'",
 	    "line 4", NULL);
 }
@@ -550,12 +565,12 @@ START_TEST(open_timeout_fallback)
 	ck_assert_uint_eq(cfg.door[0].open_timeout, 45);
 	ck_assert_int_eq(cfg.door[0].has_cmd_timeout, 1);
 	/* Open_Timeout wins, whatever the order. */
-	parse_ok("[d]\nOpen_Timeout = 12\nSequence = 7000\nOpen_Ports = 22\n"
+	parse_ok("[d]\nOpen_Timeout = 12\nSequence = 7000,49000\nOpen_Ports = 22\n"
 	    "Cmd_Timeout = 45\n");
 	ck_assert_uint_eq(cfg.door[0].open_timeout, 12);
 	ck_assert_uint_eq(cfg.door[0].cmd_timeout, 45);
 	/* Per door: the second door falls back to the default. */
-	parse_ok(DOOR "Cmd_Timeout = 45\n[e]\nSequence = 1\nOpen_Ports = 2\n");
+	parse_ok(DOOR "Cmd_Timeout = 45\n[e]\nSequence = 1,49000\nOpen_Ports = 2\n");
 	ck_assert_uint_eq(door("d")->open_timeout, 45);
 	ck_assert_uint_eq(door("e")->open_timeout, CFG_DEF_OPEN_TIMEOUT);
 	ck_assert_uint_eq(door("e")->cmd_timeout, CFG_DEF_CMD_TIMEOUT);
@@ -581,7 +596,7 @@ START_TEST(sequence_syntax)
 	    "Sequence = 1");
 	for (i = 2; i <= CFG_MAX_SEQ; i++)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
-		    ",%d", i);
+		    ",%d", 2 * i);
 	snprintf(text + off, sizeof(text) - off, "\n");
 	parse_ok(text);
 	ck_assert_uint_eq(cfg.door[0].seq_len, CFG_MAX_SEQ);
@@ -603,7 +618,7 @@ START_TEST(bad_ports)
 	char text[256];
 	size_t i;
 
-	expect_error("[openSSH]\nCommand = x\nSequence = 70000\n",
+	expect_error("[openSSH]\nCommand = x\nSequence = 70000,49000\n",
 	    "gk.conf:3: ",
 	    "bad port '70000' in Sequence",
 	    "(allowed: 1-65535, optionally :tcp or :udp)", NULL);
@@ -612,7 +627,7 @@ START_TEST(bad_ports)
 		    "Sequence = 7000,%s\n", t[i].item);
 		expect_error(text, "gk.conf:3: ", "bad port", t[i].quoted,
 		    "in Sequence", NULL);
-		snprintf(text, sizeof(text), "[d]\nSequence = 7000\n"
+		snprintf(text, sizeof(text), "[d]\nSequence = 7000,49000\n"
 		    "Open_Ports = 22,%s\n", t[i].item);
 		expect_error(text, "gk.conf:3: ", "bad port", t[i].quoted,
 		    "in Open_Ports", NULL);
@@ -621,14 +636,14 @@ START_TEST(bad_ports)
 	    "bad protocol 'icmp' in Sequence", "(allowed: tcp or udp)", NULL);
 	expect_error("[d]\nCommand = x\nSequence = 7000:\n", "gk.conf:3: ",
 	    "bad protocol ''", NULL);
-	expect_error("[d]\nSequence = 1\nOpen_Ports = 22:sctp\n", "gk.conf:3: ",
+	expect_error("[d]\nSequence = 1,49000\nOpen_Ports = 22:sctp\n", "gk.conf:3: ",
 	    "bad protocol 'sctp' in Open_Ports", NULL);
 	expect_error("[d]\nCommand = x\nSequence = 7000,,8000\n", "gk.conf:3: ",
 	    "empty item in Sequence", "port[:tcp|udp]", NULL);
 	ck_assert_uint_eq(cfg.door[0].seq_len, 2);
 	expect_error("[d]\nCommand = x\nSequence = 7000,8000,\n", "gk.conf:3: ",
 	    "empty item in Sequence", NULL);
-	expect_error("[d]\nSequence = 1\nOpen_Ports = ,22\n", "gk.conf:3: ",
+	expect_error("[d]\nSequence = 1,49000\nOpen_Ports = ,22\n", "gk.conf:3: ",
 	    "empty item in Open_Ports", NULL);
 	/* Two bad items on a line: two errors. */
 	ck_assert_uint_eq(parse("[d]\nCommand = x\nSequence = 0,1,70000\n"), 2);
@@ -641,16 +656,16 @@ START_TEST(open_ports)
 	size_t off;
 	int i;
 
-	parse_ok("[d]\nSequence = 1\nOpen_Ports = 22, 22:udp, 443:TCP\n");
+	parse_ok("[d]\nSequence = 1,49000\nOpen_Ports = 22, 22:udp, 443:TCP\n");
 	ck_assert_str_eq(ports(cfg.door[0].open, cfg.door[0].open_len),
 	    "22/tcp,22/udp,443/tcp");
 	ck_assert(config_door_opens(&cfg.door[0], IPPROTO_UDP, 22));
-	expect_error("[d]\nSequence = 1\nOpen_Ports = 22, 80, 22:tcp\n",
+	expect_error("[d]\nSequence = 1,49000\nOpen_Ports = 22, 80, 22:tcp\n",
 	    "gk.conf:3: ", "port 22/tcp listed twice in Open_Ports",
 	    "(allowed: each port once)", NULL);
 	ck_assert_uint_eq(cfg.door[0].open_len, 2);
 
-	off = (size_t)snprintf(text, sizeof(text), "[d]\nSequence = 1\n"
+	off = (size_t)snprintf(text, sizeof(text), "[d]\nSequence = 1,49000\n"
 	    "Open_Ports = 1000");
 	for (i = 1; i < CFG_MAX_OPEN; i++)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
@@ -806,13 +821,13 @@ START_TEST(comments_blanks_crlf)
 	    "  Queue=5  \t\r\n"
 	    "#Queue = 6\r\n"
 	    "[ door1 ]\r\n"
-	    "Sequence = 1:udp\r\n"
+	    "Sequence = 1:udp,3:udp\r\n"
 	    "Start_Command = echo hi # trailing text is kept\r\n");
 	ck_assert_int_eq(cfg.opt.use_syslog, 1);
 	ck_assert_uint_eq(cfg.opt.queue, 5);
 	d = door("door1");
 	ck_assert_uint_eq(d->line, 9);
-	ck_assert_str_eq(ports(d->seq, d->seq_len), "1/udp");
+	ck_assert_str_eq(ports(d->seq, d->seq_len), "1/udp,3/udp");
 	ck_assert_str_eq(d->start_cmd, "echo hi # trailing text is kept");
 	/* Line numbers count CRLF lines; no newline at the end is fine. */
 	expect_error("[options]\r\n\r\nQueue = x", "gk.conf:3: ",
@@ -827,8 +842,8 @@ END_TEST
 START_TEST(not_nul_terminated)
 {
 	static const char text[] = "[options]\nQueue = 1\n"
-	    "[d]\nSequence = 7000\nOpen_Ports = 22" "33\nQueue = 9\n";
-	size_t cut = strlen("[options]\nQueue = 1\n[d]\nSequence = 7000\n"
+	    "[d]\nSequence = 7000,49000\nOpen_Ports = 22" "33\nQueue = 9\n";
+	size_t cut = strlen("[options]\nQueue = 1\n[d]\nSequence = 7000,49000\n"
 	    "Open_Ports = 22");
 	char *buf = malloc(cut);
 
@@ -860,7 +875,7 @@ END_TEST
 
 START_TEST(unknown_keys)
 {
-	expect_error("[options]\n\n[openSSH]\nSequence = 1\nCommand = x\n\n"
+	expect_error("[options]\n\n[openSSH]\nSequence = 1,49000\nCommand = x\n\n"
 	    "Sequnce = 7000\n", "gk.conf:7: ",
 	    "unknown key 'Sequnce' in door 'openSSH'",
 	    "(known: Sequence, One_Time_Sequences, Seq_Timeout, TCPFlags, "
@@ -873,7 +888,8 @@ START_TEST(unknown_keys)
 	    "Control_Group, State_File, Max_Sources, Allow, "
 	    "Monitor, Ruleset, "
 	    "User, Command_User, Log_Refused, Log_Prefix, Log_Rate, Log_Burst, "
-	    "Scan_Guard, Public_Ports, Lockout_After, Lockout_Time)", NULL);
+	    "Scan_Guard, Public_Ports, Lockout_After, Lockout_Time, "
+	    "Knock_Reply, Gate_Loopback)", NULL);
 	/* knockd would take these silently; we do not. */
 	expect_error("[options]\nverbose\n", "gk.conf:2: ",
 	    "unknown key 'verbose' in [options]", NULL);
@@ -888,7 +904,7 @@ END_TEST
 
 START_TEST(wrong_section)
 {
-	expect_error("[options]\nSequence = 1\n", "gk.conf:2: ",
+	expect_error("[options]\nSequence = 1,49000\n", "gk.conf:2: ",
 	    "Sequence belongs in a door section, not in [options]",
 	    "(allowed here: UseSyslog,", NULL);
 	expect_error(DOOR "Interface = eth0\n", "gk.conf:4: ",
@@ -918,10 +934,11 @@ END_TEST
 
 START_TEST(duplicate_keys)
 {
-	expect_error("[openSSH]\nSequence = 1\nCommand = x\nsequence = 2\n",
+	expect_error("[openSSH]\nSequence = 1,49000\nCommand = x\nsequence = 2\n",
 	    "gk.conf:4: ", "duplicate key 'sequence' in door 'openSSH', first "
 	    "set at line 2", "(allowed: each key once per section)", NULL);
-	ck_assert_str_eq(ports(cfg.door[0].seq, cfg.door[0].seq_len), "1/tcp");
+	ck_assert_str_eq(ports(cfg.door[0].seq, cfg.door[0].seq_len),
+	    "1/tcp,49000/tcp");
 	expect_error("[options]\nQueue = 1\nQueue = 2\n", "gk.conf:3: ",
 	    "duplicate key 'Queue' in [options], first set at line 2", NULL);
 	/* [options] may come twice, but it is still one section. */
@@ -930,7 +947,7 @@ START_TEST(duplicate_keys)
 	parse_ok("[options]\nQueue = 1\n" DOOR "[options]\nMax_Sources = 2\n");
 	ck_assert_uint_eq(cfg.opt.max_sources, 2);
 	/* The same key in two doors is fine. */
-	parse_ok(DOOR "[e]\nSequence = 8000\nOpen_Ports = 23\n");
+	parse_ok(DOOR "[e]\nSequence = 8000,49000\nOpen_Ports = 23\n");
 	ck_assert_uint_eq(cfg.ndoors, 2);
 	/* Even a bad first value counts as set. */
 	expect_error("[options]\nQueue = x\n", "gk.conf:2: ", "bad value",
@@ -944,45 +961,46 @@ START_TEST(section_headers)
 {
 	char text[256], name[80];
 
-	expect_error("[open SSH]\nSequence = 1\nCommand = x\n", "gk.conf:1: ",
+	expect_error("[open SSH]\nSequence = 1,49000\nCommand = x\n", "gk.conf:1: ",
 	    "bad door name 'open SSH'", "(allowed: 1-63 characters out of "
 	    "A-Z a-z 0-9 _ . -)", NULL);
 	ck_assert_uint_eq(cfg.ndoors, 0);
 	expect_error("[]\n", "gk.conf:1: ", "bad door name ''", NULL);
-	expect_error("[ssh/2]\nSequence = 1\nCommand = x\n", "gk.conf:1: ",
+	expect_error("[ssh/2]\nSequence = 1,49000\nCommand = x\n", "gk.conf:1: ",
 	    "bad door name 'ssh/2'", NULL);
-	expect_error("[openSSH\nSequence = 1\n", "gk.conf:1: ",
+	expect_error("[openSSH\nSequence = 1,49000\n", "gk.conf:1: ",
 	    "missing ']' in section header '[openSSH'",
 	    "(allowed: [options] or [door_name])", NULL);
-	expect_error("[openSSH] # open\nSequence = 1\nCommand = x\n",
+	expect_error("[openSSH] # open\nSequence = 1,49000\nCommand = x\n",
 	    "gk.conf:1: ", "text after ']' in section header: '# open'",
 	    "comments go on a line of their own", NULL);
 	ck_assert_uint_eq(cfg.ndoors, 0);
 
 	memset(name, 'n', sizeof(name));
-	snprintf(text, sizeof(text), "[%.*s]\nSequence = 1\nCommand = x\n",
+	snprintf(text, sizeof(text), "[%.*s]\nSequence = 1,49000\nCommand = x\n",
 	    CFG_NAME_MAX - 1, name);
 	parse_ok(text);
 	ck_assert_uint_eq(strlen(cfg.door[0].name), CFG_NAME_MAX - 1);
-	snprintf(text, sizeof(text), "[%.*s]\nSequence = 1\nCommand = x\n",
+	snprintf(text, sizeof(text), "[%.*s]\nSequence = 1,49000\nCommand = x\n",
 	    CFG_NAME_MAX, name);
 	expect_error(text, "gk.conf:1: ", "bad door name 'nnnn", NULL);
 	ck_assert_uint_eq(cfg.ndoors, 0);
-	parse_ok("[a.b-c_D9]\nSequence = 1\nCommand = x\n");
+	parse_ok("[a.b-c_D9]\nSequence = 1,49000\nCommand = x\n");
 	ck_assert_str_eq(cfg.door[0].name, "a.b-c_D9");
 }
 END_TEST
 
 START_TEST(duplicate_doors)
 {
-	expect_error("[x]\nSequence = 1\nCommand = a\n\n[y]\nSequence = 2\n"
-	    "Command = b\n[x]\nSequence = 3\nCommand = c\n", "gk.conf:8: ",
+	expect_error("[x]\nSequence = 1,49000\nCommand = a\n\n[y]\nSequence = 2,49000\n"
+	    "Command = b\n[x]\nSequence = 3,49000\nCommand = c\n", "gk.conf:8: ",
 	    "duplicate door 'x', first defined at line 1",
 	    "(allowed: each name once)", NULL);
 	ck_assert_uint_eq(cfg.ndoors, 2);
-	ck_assert_str_eq(ports(door("x")->seq, door("x")->seq_len), "1/tcp");
+	ck_assert_str_eq(ports(door("x")->seq, door("x")->seq_len),
+	    "1/tcp,49000/tcp");
 	/* Names are case-sensitive, as in knockd. */
-	parse_ok("[x]\nSequence = 1\nCommand = a\n[X]\nSequence = 2\n"
+	parse_ok("[x]\nSequence = 1,49000\nCommand = a\n[X]\nSequence = 2,49000\n"
 	    "Command = b\n");
 	ck_assert_uint_eq(cfg.ndoors, 2);
 }
@@ -991,15 +1009,83 @@ END_TEST
 /* A refused section is still checked, but creates no door. */
 START_TEST(refused_section_still_checked)
 {
-	ck_assert_uint_eq(parse("[bad name]\nSequence = 70000\nFoo = 1\n"), 3);
+	ck_assert_uint_eq(parse("[bad name]\nSequence = 70000,49000\nFoo = 1\n"), 3);
 	ck_assert_uint_eq(cfg.ndoors, 0);
 	assert_has_error("gk.conf:1: ", "bad door name", NULL);
 	assert_has_error("gk.conf:2: ", "bad port '70000'", NULL);
 	assert_has_error("gk.conf:3: ", "unknown key 'Foo' in door 'bad name'",
 	    NULL);
 	/* ... and is not judged as a whole (no "does nothing" etc.). */
-	expect_error("[x]\nSequence = 1\nCommand = a\n[x]\n", "gk.conf:4: ",
+	expect_error("[x]\nSequence = 1,49000\nCommand = a\n[x]\n", "gk.conf:4: ",
 	    "duplicate door", NULL);
+}
+END_TEST
+
+/* Sequences a port scan completes are refused while Scan_Guard is on. */
+START_TEST(scan_walkable_sequences)
+{
+	expect_error("[d]\nSequence = 7000\nOpen_Ports = 22\n", "gk.conf:2: ",
+	    "door 'd': Sequence 7000/tcp can be opened by a port scan: a "
+	    "one-port sequence is completed by any scan that reaches 7000/tcp",
+	    "(allowed: at least two knocks", NULL);
+	expect_error("[d]\nSequence = 7000,7001,7002\nOpen_Ports = 22\n",
+	    "gk.conf:2: ", "an ascending port scan completes it: no port it "
+	    "probes between 7000/tcp and 7001/tcp resets the attempt", NULL);
+	expect_error("[d]\nSequence = 7002:udp,7001:udp\nOpen_Ports = 22\n",
+	    "gk.conf:2: ", "a descending port scan completes it", NULL);
+	/* Public and protected ports reset nothing (never queued, or on
+	 * another queue): a walk across them is still a walk. */
+	expect_error("[options]\nPublic_Ports = 7001\n"
+	    "[d]\nSequence = 7000,7002,7004\nOpen_Ports = 7003\n",
+	    "gk.conf:4: ", "an ascending port scan completes it", NULL);
+	/* Both protocols at once: 7000/udp and 7001/tcp lie between. */
+	parse_ok("[d]\nSequence = 7000,7001:udp\nOpen_Ports = 22\n");
+	expect_error("[d]\nSequence = 7000,7000:udp\nOpen_Ports = 22\n",
+	    "gk.conf:2: ", "port scan completes it", NULL);
+	/* One unlisted port between, or an order no scan follows: fine. */
+	parse_ok("[d]\nSequence = 7000,7002,7004\nOpen_Ports = 22\n");
+	parse_ok("[d]\nSequence = 7000,7002,7001\nOpen_Ports = 22\n");
+	parse_ok("[d]\nSequence = 9000,8000,9001\nOpen_Ports = 22\n");
+	/* Without the scan guard scans are the admin's risk. */
+	parse_ok("[options]\nScan_Guard = no\n"
+	    "[d]\nSequence = 7000\nOpen_Ports = 22\n"
+	    "[e]\nSequence = 8000,8001\nOpen_Ports = 23\n");
+	/* A sequence with its own mistakes is not judged again. */
+	ck_assert_uint_eq(parse("[d]\nSequence = 0,49000\nOpen_Ports = 22\n"),
+	    1);
+}
+END_TEST
+
+START_TEST(allow_narrowing)
+{
+	expect_error("[options]\nAllow = 0.0.0.0/0\n", "gk.conf:2: ",
+	    "Allow = 0.0.0.0/0 lets every IPv4 source past the gate", NULL);
+	expect_error("[options]\nAllow = ::/0\n", "gk.conf:2: ",
+	    "lets every IPv6 source past the gate", NULL);
+	/* IPv4-mapped prefixes mean their IPv4 addresses. */
+	parse_ok("[options]\nAllow = ::ffff:192.0.2.0/120, ::ffff:10.1.2.3\n");
+	ck_assert_uint_eq(cfg.opt.allow_len, 2);
+	ck_assert_uint_eq(cfg.opt.allow[0].net.family, AF_INET);
+	ck_assert_uint_eq(cfg.opt.allow[0].prefix, 24);
+	ck_assert_uint_eq(cfg.opt.allow[1].prefix, 32);
+	ck_assert_uint_eq(cfg.opt.allow[1].net.b[3], 3);
+	expect_error("[options]\nAllow = ::ffff:0.0.0.0/96\n", "gk.conf:2: ",
+	    "lets every IPv4 source past the gate", NULL);
+}
+END_TEST
+
+START_TEST(knock_reply_and_loopback)
+{
+	parse_ok("[options]\n");
+	ck_assert_int_eq(cfg.opt.knock_drop, 0);
+	ck_assert_int_eq(cfg.opt.gate_loopback, 0);
+	parse_ok("[options]\nKnock_Reply = drop\nGate_Loopback = yes\n");
+	ck_assert_int_eq(cfg.opt.knock_drop, 1);
+	ck_assert_int_eq(cfg.opt.gate_loopback, 1);
+	parse_ok("[options]\nknock_reply = CLOSED\n");
+	ck_assert_int_eq(cfg.opt.knock_drop, 0);
+	expect_error("[options]\nKnock_Reply = reject\n", "gk.conf:2: ",
+	    "bad value 'reject' for Knock_Reply", "(allowed: closed", NULL);
 }
 END_TEST
 
@@ -1011,12 +1097,13 @@ START_TEST(too_many_doors)
 
 	for (i = 0; i < CFG_MAX_DOORS; i++)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
-		    "[d%d]\nSequence = %d\nOpen_Ports = 22\n", i, 1000 + i);
+		    "[d%d]\nSequence = %d,%d\nOpen_Ports = 22\n", i, 1000 + i,
+		    2000 + i);
 	parse_ok(text);
 	ck_assert_uint_eq(cfg.ndoors, CFG_MAX_DOORS);
 	ck_assert_str_eq(cfg.door[CFG_MAX_DOORS - 1].name, "d63");
 	snprintf(text + off, sizeof(text) - off,
-	    "[extra]\nSequence = 5\nOpen_Ports = 22\n");
+	    "[extra]\nSequence = 5,49000\nOpen_Ports = 22\n");
 	expect_error(text, "gk.conf:193: ", "too many doors at 'extra'",
 	    "(allowed: at most 64)", NULL);
 	ck_assert_uint_eq(cfg.ndoors, CFG_MAX_DOORS);
@@ -1030,32 +1117,32 @@ START_TEST(door_needs_sequence)
 	expect_error("[options]\n\n[noseq]\nOpen_Ports = 22\n", "gk.conf:3: ",
 	    "door 'noseq' has no knock sequence",
 	    "(allowed: Sequence = port[:tcp|udp]", "One_Time_Sequences", NULL);
-	expect_error("[both]\nSequence = 1\nOne_Time_Sequences = /etc/s\n"
+	expect_error("[both]\nSequence = 1,49000\nOne_Time_Sequences = /etc/s\n"
 	    "Command = x\n", "gk.conf:1: ", "door 'both' has both Sequence "
 	    "(line 2) and One_Time_Sequences (line 3)",
 	    "(allowed: one of them)", NULL);
 	/* A bad Sequence is one error, not also "no knock sequence". */
-	expect_error("[d]\nSequence = 0\nCommand = x\n", "gk.conf:2: ",
+	expect_error("[d]\nSequence = 0,49000\nCommand = x\n", "gk.conf:2: ",
 	    "bad port", NULL);
 }
 END_TEST
 
 START_TEST(door_does_nothing)
 {
-	expect_error("[options]\n[idle]\nSequence = 1\nStop_Command = x\n",
+	expect_error("[options]\n[idle]\nSequence = 1,49000\nStop_Command = x\n",
 	    "gk.conf:2: ", "door 'idle' does nothing: add Open_Ports, "
 	    "Start_Command or Close", NULL);
-	expect_error("[idle]\nSequence = 1\nStart_Command_6 =\n", "gk.conf:1: ",
+	expect_error("[idle]\nSequence = 1,49000\nStart_Command_6 =\n", "gk.conf:1: ",
 	    "does nothing", NULL);
-	parse_ok("[v6]\nSequence = 1\nStart_Command_6 = x\n");
+	parse_ok("[v6]\nSequence = 1,49000\nStart_Command_6 = x\n");
 	ck_assert_str_eq(cfg.door[0].start_cmd, "");
 	ck_assert_str_eq(cfg.door[0].start_cmd6, "x");
-	parse_ok("[cmd]\nSequence = 1\nCommand = x\n");
-	parse_ok("[open]\nSequence = 1\nOpen_Ports = 22\n");
-	parse_ok("[close]\nSequence = 1\nClose = open\n"
-	    "[open]\nSequence = 2\nOpen_Ports = 22\n");
+	parse_ok("[cmd]\nSequence = 1,49000\nCommand = x\n");
+	parse_ok("[open]\nSequence = 1,49000\nOpen_Ports = 22\n");
+	parse_ok("[close]\nSequence = 1,49000\nClose = open\n"
+	    "[open]\nSequence = 2,49000\nOpen_Ports = 22\n");
 	/* A bad Close is still a Close: one error, not two. */
-	expect_error("[close]\nSequence = 1\nClose = nope\n", "gk.conf:3: ",
+	expect_error("[close]\nSequence = 1,49000\nClose = nope\n", "gk.conf:3: ",
 	    "unknown door 'nope'", NULL);
 	/* Both problems of one door are reported. */
 	ck_assert_uint_eq(parse("[a]\nSeq_Timeout = 5\n"), 2);
@@ -1067,7 +1154,7 @@ END_TEST
 START_TEST(knock_open_overlap)
 {
 	expect_error("[a]\nSequence = 7000,8000\nOpen_Ports = 22\n"
-	    "[b]\nSequence = 9000\nOpen_Ports = 8000\n", "gk.conf:4: ",
+	    "[b]\nSequence = 9000,49000\nOpen_Ports = 8000\n", "gk.conf:4: ",
 	    "port 8000/tcp is opened by door 'b' but is a knock port of door "
 	    "'a'", "knock packets are always dropped", NULL);
 	/* Its own sequence, too. */
@@ -1077,7 +1164,7 @@ START_TEST(knock_open_overlap)
 	/* Another protocol is another port. */
 	parse_ok("[a]\nSequence = 7000:udp,8000\nOpen_Ports = 7000:tcp, "
 	    "8000:udp\n");
-	ck_assert_uint_eq(parse("[a]\nSequence = 1,2\nOpen_Ports = 1,2,3\n"),
+	ck_assert_uint_eq(parse("[a]\nSequence = 1,3\nOpen_Ports = 1,3,4\n"),
 	    2);
 }
 END_TEST
@@ -1089,7 +1176,7 @@ START_TEST(many_errors_collected)
 	unsigned i;
 
 	ck_assert_uint_eq(parse("[options]\nQueue = x\nFoo = 1\n"
-	    "[d]\nSequence = 0\nSeq_Timeout = 0\n"), 5);
+	    "[d]\nSequence = 0,49000\nSeq_Timeout = 0\n"), 5);
 	assert_starts(err.msg[0], "gk.conf:2: bad value 'x'");
 	assert_starts(err.msg[1], "gk.conf:3: unknown key 'Foo'");
 	assert_starts(err.msg[2], "gk.conf:5: bad port '0'");
@@ -1433,7 +1520,7 @@ START_TEST(public_ports)
 	    "port 8000/udp is public but is a knock port of door 'a'",
 	    "(allowed: Public_Ports outside every Sequence and Open_Ports)",
 	    NULL);
-	expect_error("[a]\nSequence = 7000\nOpen_Ports = 22\n\n[options]\n"
+	expect_error("[a]\nSequence = 7000,49000\nOpen_Ports = 22\n\n[options]\n"
 	    "Public_Ports = 22\n", "gk.conf:6: ", "port 22/tcp is public but "
 	    "is opened by door 'a'", NULL);
 	/* Another protocol is another port. */
@@ -1460,8 +1547,8 @@ START_TEST(close_doors)
 
 	/* Names resolve after the whole file: later doors too. */
 	parse_ok("[closeAll]\nSequence = 9000,8000\nClose = ssh, vpn\n"
-	    "[ssh]\nSequence = 7000\nOpen_Ports = 22\nClose = vpn\n"
-	    "[vpn]\nSequence = 6000\nOpen_Ports = 51820:udp\n");
+	    "[ssh]\nSequence = 7000,49000\nOpen_Ports = 22\nClose = vpn\n"
+	    "[vpn]\nSequence = 6000,49000\nOpen_Ports = 51820:udp\n");
 	d = door("closeAll");
 	ck_assert_uint_eq(d->close_len, 2);
 	ck_assert_uint_eq(d->close[0], 1);
@@ -1476,15 +1563,15 @@ START_TEST(close_doors)
 	    "unknown door 'd2' in Close of door 'd'",
 	    "(allowed: names of [door] sections of this file)", NULL);
 	/* Case-sensitive, like every door name. */
-	expect_error(DOOR "Close = e\n[E]\nSequence = 1\nOpen_Ports = 2\n",
+	expect_error(DOOR "Close = e\n[E]\nSequence = 1,49000\nOpen_Ports = 2\n",
 	    "gk.conf:4: ", "unknown door 'e'", NULL);
-	expect_error("[x]\nSequence = 1\nClose = x\n", "gk.conf:3: ",
+	expect_error("[x]\nSequence = 1,49000\nClose = x\n", "gk.conf:3: ",
 	    "door 'x' closes itself", "(allowed: other doors)", NULL);
-	expect_error(DOOR "Close = e, e\n[e]\nSequence = 1\nOpen_Ports = 2\n",
+	expect_error(DOOR "Close = e, e\n[e]\nSequence = 1,49000\nOpen_Ports = 2\n",
 	    "gk.conf:4: ", "door 'e' listed twice in Close",
 	    "(allowed: each door once)", NULL);
 	ck_assert_uint_eq(cfg.door[0].close_len, 1);
-	expect_error(DOOR "Close = e,\n[e]\nSequence = 1\nOpen_Ports = 2\n",
+	expect_error(DOOR "Close = e,\n[e]\nSequence = 1,49000\nOpen_Ports = 2\n",
 	    "gk.conf:4: ", "empty item in Close", "(allowed: door names "
 	    "separated by commas)", NULL);
 	expect_error(DOOR "Close = e f\n", "gk.conf:4: ",
@@ -1494,15 +1581,15 @@ START_TEST(close_doors)
 	expect_error(DOOR "Close =\n", "gk.conf:4: ", "no value for Close",
 	    NULL);
 	/* A refused section's Close is checked, not resolved. */
-	ck_assert_uint_eq(parse("[bad name]\nSequence = 1\nClose = a b, d\n"
+	ck_assert_uint_eq(parse("[bad name]\nSequence = 1,49000\nClose = a b, d\n"
 	    DOOR), 2);
 	assert_has_error("gk.conf:1: ", "bad door name 'bad name'", NULL);
 	assert_has_error("gk.conf:3: ", "bad door name 'a b' in Close", NULL);
 	ck_assert_uint_eq(cfg.ndoors, 1);
 	ck_assert_uint_eq(cfg.door[0].close_len, 0);
 	/* Bad names are reported once, and the good ones still resolve. */
-	ck_assert_uint_eq(parse("[a]\nSequence = 1\nClose = b, -x-?, zz\n"
-	    "[b]\nSequence = 2\nOpen_Ports = 3\n"), 2);
+	ck_assert_uint_eq(parse("[a]\nSequence = 1,49000\nClose = b, -x-?, zz\n"
+	    "[b]\nSequence = 2,49000\nOpen_Ports = 3\n"), 2);
 	assert_has_error("gk.conf:3: ", "bad door name '-x-?'", NULL);
 	assert_has_error("gk.conf:3: ", "unknown door 'zz'", NULL);
 	ck_assert_uint_eq(cfg.door[0].close_len, 1);
@@ -1512,7 +1599,7 @@ END_TEST
 
 START_TEST(door_monitor)
 {
-	parse_ok(DOOR "Monitor = yes\n[e]\nSequence = 1\nOpen_Ports = 2\n");
+	parse_ok(DOOR "Monitor = yes\n[e]\nSequence = 1,49000\nOpen_Ports = 2\n");
 	ck_assert_int_eq(door("d")->monitor, 1);
 	ck_assert_int_eq(door("e")->monitor, 0);
 	ck_assert_int_eq(cfg.opt.monitor, 0);
@@ -1646,7 +1733,7 @@ START_TEST(helpers)
 	ck_assert_int_eq(buf[0], 'z');
 
 	parse_ok("[a]\nSequence = 7000,8000:udp\nOpen_Ports = 22\n"
-	    "[b]\nSequence = 9000\nOpen_Ports = 51820:udp\n");
+	    "[b]\nSequence = 9000,49000\nOpen_Ports = 51820:udp\n");
 	ck_assert_int_eq(config_door_find(&cfg, "a"), 0);
 	ck_assert_int_eq(config_door_find(&cfg, "b"), 1);
 	ck_assert_int_eq(config_door_find(&cfg, "c"), -1);
@@ -1902,6 +1989,9 @@ config_suite(void)
 	tcase_add_test(tc, duplicate_doors);
 	tcase_add_test(tc, refused_section_still_checked);
 	tcase_add_test(tc, too_many_doors);
+	tcase_add_test(tc, scan_walkable_sequences);
+	tcase_add_test(tc, allow_narrowing);
+	tcase_add_test(tc, knock_reply_and_loopback);
 	tcase_add_test(tc, door_needs_sequence);
 	tcase_add_test(tc, door_does_nothing);
 	tcase_add_test(tc, knock_open_overlap);

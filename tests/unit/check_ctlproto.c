@@ -26,7 +26,7 @@ static const char conf[] =
     "  Open_Ports = 51820:udp\n"
     "  Open_Timeout = 120\n"
     "[cmdonly]\n"
-    "  Sequence = 40001,40002\n"
+    "  Sequence = 40001,40003\n"
     "  Command = /bin/true\n";
 
 static struct ctl_req req;
@@ -310,14 +310,14 @@ fixture_new(void)
 	ck_assert_ptr_nonnull(f);
 	f->cfg = tu_config(conf);
 	f->grants = grant_new(64, &key);
-	f->knocks = knock_new(64, f->cfg->ndoors, &key);
+	f->knocks = knock_new(64, f->cfg, &key);
 	ck_assert_ptr_nonnull(f->grants);
 	ck_assert_ptr_nonnull(f->knocks);
 	grant_add(f->grants, &a, 0, 100000 + 28500, NULL);
 	grant_add(f->grants, &b, 1, 100000 + 120000, NULL);
 	grant_add(f->grants, &b, 0, 50000, NULL);	/* expired by now */
 	p = tu_pkt("198.51.100.9", "192.0.2.1", IPPROTO_TCP, 7000, TCPF_SYN);
-	knock_feed(f->knocks, f->cfg, &p, 95000, ev);
+	knock_packet(f->knocks, f->cfg, &p, KNOCK_AT_PORT, 95000, ev);
 	f->st.packets = 12;
 	f->st.accepted = 2;
 	f->st.dropped = 10;
@@ -375,7 +375,7 @@ START_TEST(reply_status_text)
 	HAS(r, "DOOR      SEQUENCE                      WITHIN OPENS     FOR\n");
 	HAS(r, "openSSH   7000/tcp,8000/udp,9000/tcp    10s    22/tcp    30s\n");
 	HAS(r, "wireguard 12001/udp,12002/udp,12003/tcp 25s    51820/udp 120s\n");
-	HAS(r, "cmdonly   40001/tcp,40002/tcp           25s    -         - "
+	HAS(r, "cmdonly   40001/tcp,40003/tcp           25s    -         - "
 	    "(command)\n");
 	fixture_free(f);
 }

@@ -32,28 +32,44 @@ setup(struct run *r, const char *conf, unsigned cap)
 {
 	r->seq = 1000;
 	r->cfg = tu_config(conf);
-	r->t = knock_new(cap, r->cfg->ndoors, &key);
+	r->t = knock_new(cap, r->cfg, &key);
 	ck_assert_ptr_nonnull(r->t);
+}
+
+static unsigned
+feed_at(struct run *r, const struct pkt *p, enum knock_where w, int64_t ms)
+{
+	r->last = *p;
+	r->n = knock_packet(r->t, r->cfg, p, w, ms, r->ev);
+	return r->n;
 }
 
 static unsigned
 feed(struct run *r, const struct pkt *p, int64_t ms)
 {
-	r->last = *p;
-	r->n = knock_feed(r->t, r->cfg, p, ms, r->ev);
-	return r->n;
+	return feed_at(r, p, KNOCK_AT_PORT, ms);
 }
 
-/* Knock from src to port at time ms, as a new connection (a new TCP
- * sequence number, a new UDP source port); keeps the events in r. */
-static unsigned
-hit(struct run *r, const char *src, uint8_t proto, uint16_t port,
-    uint8_t flags, int64_t ms)
+/* A packet from src to port at time ms, as a new connection (a new TCP
+ * sequence number, a new source port); keeps the events in r. */
+static struct pkt
+fresh(struct run *r, const char *src, uint8_t proto, uint16_t port,
+    uint8_t flags)
 {
 	struct pkt p = tu_pkt(src, "192.0.2.1", proto, port, flags);
 
 	p.tcpseq = r->seq++;
 	p.sport = (uint16_t)(40000 + r->seq % 20000);
+	return p;
+}
+
+/* A knock: a packet to a knock port. */
+static unsigned
+hit(struct run *r, const char *src, uint8_t proto, uint16_t port,
+    uint8_t flags, int64_t ms)
+{
+	struct pkt p = fresh(r, src, proto, port, flags);
+
 	return feed(r, &p, ms);
 }
 
@@ -66,17 +82,17 @@ resend(struct run *r, int64_t ms)
 	return feed(r, &p, ms);
 }
 
-/* A packet from src to a port that is no knock port. */
+/* A SYN from src to a port that is no knock port (protected, or watched
+ * by Scan_Guard). */
 static unsigned
 touch(struct run *r, const char *src, uint16_t port, int64_t ms)
 {
-	struct pkt p = tu_pkt(src, "192.0.2.1", TCP, port, SYN);
+	struct pkt p = fresh(r, src, TCP, port, SYN);
 
-	r->n = knock_observe(r->t, r->cfg, &p, ms, r->ev);
-	return r->n;
+	return feed_at(r, &p, KNOCK_ELSEWHERE, ms);
 }
 
-/* Did the last knock produce event type for door with stage? */
+/* Did the last packet produce event type for door with stage? */
 static int
 has(const struct run *r, int type, unsigned door, unsigned stage)
 {
@@ -85,6 +101,17 @@ has(const struct run *r, int type, unsigned door, unsigned stage)
 	for (i = 0; i < r->n; i++)
 		if (r->ev[i].type == type && r->ev[i].door == door &&
 		    r->ev[i].stage == stage)
+			return 1;
+	return 0;
+}
+
+static int
+completes(const struct run *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->ev[i].type == KEV_COMPLETE)
 			return 1;
 	return 0;
 }
@@ -101,8 +128,10 @@ START_TEST(full_sequence)
 	ck_assert(has(&r, KEV_STAGE, 0, 2));
 	hit(&r, "10.0.0.1", TCP, 9000, SYN, 200);
 	ck_assert(has(&r, KEV_COMPLETE, 0, 3));
-	/* A completed attempt frees its slot. */
-	ck_assert_uint_eq(r.t->st.used, 0);
+	/* The source stays known for the hold window, for its
+	 * retransmissions: one record, its history cell, no attempt. */
+	ck_assert_uint_eq(r.t->st.used, 1);
+	ck_assert_uint_eq(r.t->st.cells_used, 1);
 	knock_free(r.t);
 }
 END_TEST
@@ -115,6 +144,7 @@ START_TEST(first_port_out_of_turn_is_ignored)
 	ck_assert_uint_eq(hit(&r, "10.0.0.1", TCP, 8000, SYN, 0), 0);
 	ck_assert_uint_eq(r.t->st.used, 0);	/* nothing recorded */
 	ck_assert_uint_eq(hit(&r, "10.0.0.1", TCP, 1234, SYN, 0), 0);
+	ck_assert_uint_eq(r.t->st.cells_used, 0);
 	knock_free(r.t);
 }
 END_TEST
@@ -163,6 +193,24 @@ START_TEST(wrong_port_resets)
 }
 END_TEST
 
+START_TEST(another_doors_port_resets)
+{
+	struct run r;
+
+	setup(&r, "[a]\nSequence = 7000,8000,9000\nOpen_Ports = 22\n"
+	    "[b]\nSequence = 7001:udp,8001:udp,9001:udp\nOpen_Ports = 23\n",
+	    16);
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 10);
+	/* b's first knock in between: a starts over, b starts. */
+	hit(&r, "10.0.0.1", UDP, 7001, 0, 20);
+	ck_assert(has(&r, KEV_RESET, 0, 2) && has(&r, KEV_STAGE, 1, 1));
+	ck_assert_uint_eq(hit(&r, "10.0.0.1", TCP, 9000, SYN, 30), 1);
+	ck_assert(has(&r, KEV_RESET, 1, 1));
+	knock_free(r.t);
+}
+END_TEST
+
 START_TEST(shared_prefix_in_parallel)
 {
 	struct run r;
@@ -173,12 +221,11 @@ START_TEST(shared_prefix_in_parallel)
 	ck_assert(has(&r, KEV_STAGE, 0, 1) && has(&r, KEV_STAGE, 1, 1));
 	hit(&r, "10.0.0.1", TCP, 8000, SYN, 10);
 	ck_assert(has(&r, KEV_STAGE, 0, 2) && has(&r, KEV_STAGE, 1, 2));
-	/* 9100 is not a port of door a: a keeps its progress. */
+	/* 9100 completes b and is no knock of a: a ends, no failure. */
 	hit(&r, "10.0.0.1", TCP, 9100, SYN, 20);
-	ck_assert_uint_eq(r.n, 1);
-	ck_assert(has(&r, KEV_COMPLETE, 1, 3));
-	hit(&r, "10.0.0.1", TCP, 9000, SYN, 30);
-	ck_assert(has(&r, KEV_COMPLETE, 0, 3));
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert(has(&r, KEV_COMPLETE, 1, 3) && has(&r, KEV_RESET, 0, 2));
+	ck_assert_uint_eq(hit(&r, "10.0.0.1", TCP, 9000, SYN, 30), 0);
 	knock_free(r.t);
 }
 END_TEST
@@ -193,11 +240,13 @@ START_TEST(protocols_must_match)
 	ck_assert_uint_eq(r.n, 0);
 	hit(&r, "10.0.0.1", UDP, 7000, 0, 0);
 	ck_assert(has(&r, KEV_STAGE, 0, 1));
-	hit(&r, "10.0.0.1", UDP, 8000, 0, 10);	/* 8000/udp: not ours */
-	ck_assert_uint_eq(r.n, 0);
 	hit(&r, "10.0.0.1", TCP, 8000, SYN, 20);
 	ck_assert(has(&r, KEV_STAGE, 0, 2));
-	hit(&r, "10.0.0.1", UDP, 9000, 0, 30);
+	hit(&r, "10.0.0.1", TCP, 9000, SYN, 30);	/* 9000/tcp: wrong */
+	ck_assert(has(&r, KEV_RESET, 0, 2));
+	hit(&r, "10.0.0.1", UDP, 7000, 0, 40);
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 50);
+	hit(&r, "10.0.0.1", UDP, 9000, 0, 60);
 	ck_assert(has(&r, KEV_COMPLETE, 0, 3));
 	knock_free(r.t);
 }
@@ -210,27 +259,50 @@ START_TEST(tcp_flags_filter)
 	setup(&r, "[d]\nSequence = 7000,8000\nTCPFlags = syn,!ack\n"
 	    "Open_Ports = 22\n", 16);
 	hit(&r, "10.0.0.1", TCP, 7000, TCPF_SYN | TCPF_ACK, 0);
-	ck_assert_uint_eq(r.n, 0);		/* ignored, as knockd does */
+	ck_assert_uint_eq(r.n, 0);		/* no knock */
 	hit(&r, "10.0.0.1", TCP, 7000, TCPF_FIN, 0);
 	ck_assert_uint_eq(r.n, 0);
 	/* An ECN SYN is a SYN. */
 	hit(&r, "10.0.0.1", TCP, 7000, TCPF_SYN | TCPF_ECE | TCPF_CWR, 0);
 	ck_assert(has(&r, KEV_STAGE, 0, 1));
-	/* A filtered packet on a sequence port does not reset either. */
-	hit(&r, "10.0.0.1", TCP, 7000, TCPF_RST | TCPF_ACK, 5);
-	ck_assert_uint_eq(r.n, 0);
-	hit(&r, "10.0.0.1", TCP, 8000, TCPF_SYN, 10);
+	/* A packet that does not match the flags is no knock: it resets. */
+	hit(&r, "10.0.0.1", TCP, 8000, TCPF_SYN | TCPF_ACK, 5);
+	ck_assert(has(&r, KEV_RESET, 0, 1));
+	hit(&r, "10.0.0.1", TCP, 7000, TCPF_SYN, 10);
+	hit(&r, "10.0.0.1", TCP, 8000, TCPF_SYN | TCPF_PSH, 10);
 	ck_assert(has(&r, KEV_COMPLETE, 0, 2));
 	knock_free(r.t);
 }
 END_TEST
 
-START_TEST(no_tcpflags_means_any_tcp_packet)
+/* Without TCPFlags only a plain SYN knocks: what every nmap scan type but
+ * -sS/-sT sends is no knock and resets. */
+START_TEST(default_flags_are_a_plain_syn)
 {
+	static const uint8_t not_syn[] = {
+		0,					/* -sN */
+		TCPF_FIN,				/* -sF */
+		TCPF_FIN | TCPF_PSH | TCPF_URG,		/* -sX */
+		TCPF_ACK,				/* -sA, -sW */
+		TCPF_FIN | TCPF_ACK,			/* -sM */
+		TCPF_SYN | TCPF_ACK, TCPF_RST, TCPF_SYN | TCPF_FIN,
+		TCPF_SYN | TCPF_RST,
+	};
 	struct run r;
+	unsigned i;
 
-	setup(&r, "[d]\nSequence = 7000,8000\nOpen_Ports = 22\n", 16);
-	hit(&r, "10.0.0.1", TCP, 7000, TCPF_FIN | TCPF_ACK, 0);
+	setup(&r, "[options]\nLockout_After = 0\n"
+	    "[d]\nSequence = 7000,8000\nOpen_Ports = 22\n", 16);
+	for (i = 0; i < sizeof(not_syn); i++) {
+		ck_assert_uint_eq(hit(&r, "10.0.0.1", TCP, 7000, not_syn[i],
+		    (int64_t)i * 10), 0);
+		hit(&r, "10.0.0.2", TCP, 7000, SYN, (int64_t)i * 10);
+		hit(&r, "10.0.0.2", TCP, 8000, not_syn[i], (int64_t)i * 10 + 1);
+		ck_assert_msg(has(&r, KEV_RESET, 0, 1), "flags %#x",
+		    not_syn[i]);
+	}
+	ck_assert_uint_eq(r.t->st.used, 1);
+	hit(&r, "10.0.0.1", TCP, 7000, SYN | TCPF_ECE | TCPF_CWR, 100);
 	ck_assert(has(&r, KEV_STAGE, 0, 1));
 	knock_free(r.t);
 }
@@ -250,7 +322,7 @@ START_TEST(sources_are_separate)
 	ck_assert(has(&r, KEV_STAGE, 0, 2));
 	hit(&r, "2001:db8::1", TCP, 9000, SYN, 40);
 	ck_assert(has(&r, KEV_COMPLETE, 0, 3));
-	ck_assert_uint_eq(r.t->st.used, 1);
+	ck_assert_uint_eq(r.t->st.used, 2);
 	knock_free(r.t);
 }
 END_TEST
@@ -260,13 +332,31 @@ START_TEST(target_address)
 	struct run r;
 	struct pkt p;
 
-	setup(&r, "[d]\nSequence = 7000\nTarget = 192.0.2.9\nOpen_Ports = 22\n",
-	    16);
+	setup(&r, "[d]\nSequence = 7000,8000\nTarget = 192.0.2.9\n"
+	    "Open_Ports = 22\n", 16);
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);	/* to 192.0.2.1 */
 	ck_assert_uint_eq(r.n, 0);
 	p = tu_pkt("10.0.0.1", "192.0.2.9", TCP, 7000, SYN);
-	ck_assert_uint_eq(knock_feed(r.t, r.cfg, &p, 0, r.ev), 1);
-	ck_assert_int_eq(r.ev[0].type, KEV_COMPLETE);
+	ck_assert_uint_eq(feed(&r, &p, 0), 1);
+	ck_assert_int_eq(r.ev[0].type, KEV_STAGE);
+	/* The right port to another address is no knock: it resets. */
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 1);
+	ck_assert(has(&r, KEV_RESET, 0, 1));
+	knock_free(r.t);
+}
+END_TEST
+
+START_TEST(one_knock_door)
+{
+	struct run r;
+
+	/* One-knock doors need Scan_Guard = no (any scan would open them). */
+	setup(&r, "[options]\nScan_Guard = no\n"
+	    "[one]\nSequence = 7000\nOpen_Ports = 22\n", 16);
+	ck_assert_uint_eq(hit(&r, "10.0.0.1", TCP, 7000, SYN, 0), 1);
+	ck_assert(has(&r, KEV_COMPLETE, 0, 1));
+	/* Its retransmission is no second completion. */
+	ck_assert_uint_eq(resend(&r, 1000), 0);
 	knock_free(r.t);
 }
 END_TEST
@@ -323,24 +413,106 @@ START_TEST(stale_sources_are_reclaimed_not_evicted)
 }
 END_TEST
 
+/* Sources far along many doors at once use many cells: when the pool is
+ * dry, other sources make room, and the tables stay bounded. */
+START_TEST(cell_pool_is_bounded)
+{
+	char conf[4096], s[32];
+	struct run r;
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < 20; i++)
+		n += (size_t)snprintf(conf + n, sizeof(conf) - n,
+		    "[d%u]\nSequence = 7000,8000,%u\nOpen_Ports = %u\n", i,
+		    9000 + 2 * i, 100 + i);
+	setup(&r, conf, 16);		/* 16 sources, 64 cells */
+	for (i = 0; i < 40; i++) {
+		src_n(s, sizeof(s), i);
+		hit(&r, s, TCP, 7000, SYN, i);
+		ck_assert_uint_le(r.t->st.cells_used, r.t->ncells);
+		ck_assert_uint_le(r.t->st.used, 16);
+	}
+	/* Each holds 20 attempts and a history cell: three fit at once. */
+	ck_assert_uint_le(r.t->st.used, 3);
+	ck_assert_uint_gt(r.t->st.evicted, 30);
+	/* The newest is intact and can finish any door. */
+	src_n(s, sizeof(s), 39);
+	hit(&r, s, TCP, 8000, SYN, 100);
+	ck_assert_uint_eq(r.n, 20);
+	hit(&r, s, TCP, 9000 + 2 * 7, SYN, 101);
+	ck_assert(has(&r, KEV_COMPLETE, 7, 3));
+	knock_free(r.t);
+}
+END_TEST
+
+/* Resident memory follows use: a record and two cells per first knock. */
+START_TEST(memory_follows_use)
+{
+	struct run r;
+	size_t base, used;
+	char s[32];
+	unsigned i;
+
+	setup(&r, three, 65536);
+	base = knock_memory(r.t);
+	for (i = 0; i < 1000; i++) {
+		src_n(s, sizeof(s), i);
+		hit(&r, s, TCP, 7000, SYN, i);
+	}
+	used = knock_memory(r.t) - base;
+	ck_assert_uint_eq(used, 1000 * (64 + 2 * 16));
+	ck_assert_uint_eq(r.t->st.cells_used, 2000);
+	knock_free(r.t);
+}
+END_TEST
+
 START_TEST(forget_and_peek)
 {
 	struct run r;
 	struct addr a;
-	const struct knock_prog *kp;
+	struct knock_prog kp;
 
 	setup(&r, three, 8);
 	addr_parse("10.0.0.1", &a);
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 100);
-	kp = knock_peek(r.t, &a, 0);
-	ck_assert_ptr_nonnull(kp);
-	ck_assert_int_eq(kp->stage, 1);
-	ck_assert_int_eq(kp->start_ms, 100);
-	ck_assert(knock_live(&r.cfg->door[0], kp, 5100));
-	ck_assert(!knock_live(&r.cfg->door[0], kp, 5101));
+	ck_assert(knock_peek(r.t, &a, 0, &kp));
+	ck_assert_int_eq(kp.stage, 1);
+	ck_assert_int_eq(kp.start_ms, 100);
+	ck_assert(knock_live(&r.cfg->door[0], &kp, 5100));
+	ck_assert(!knock_live(&r.cfg->door[0], &kp, 5101));
 	knock_forget(r.t, &a);
-	ck_assert_ptr_null(knock_peek(r.t, &a, 0));
+	ck_assert(!knock_peek(r.t, &a, 0, &kp));
 	ck_assert_uint_eq(r.t->st.used, 0);
+	ck_assert_uint_eq(r.t->st.cells_used, 0);
+	knock_free(r.t);
+}
+END_TEST
+
+START_TEST(iterator_lists_live_attempts)
+{
+	struct run r;
+	struct knock_iter it;
+	struct knock_prog p;
+	unsigned n = 0;
+
+	setup(&r, "[a]\nSequence = 7000,8000,9000\nSeq_Timeout = 5\n"
+	    "Open_Ports = 22\n[b]\nSequence = 7000,8100\nSeq_Timeout = 1\n"
+	    "Open_Ports = 23\n", 16);
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);
+	hit(&r, "10.0.0.2", TCP, 7000, SYN, 10);
+	knock_iter_init(&it);
+	while (knock_iter_next(r.t, r.cfg, &it, 500, &p))
+		n++;
+	ck_assert_uint_eq(n, 4);
+	/* b's attempts are over after a second; a's go on. */
+	knock_iter_init(&it);
+	n = 0;
+	while (knock_iter_next(r.t, r.cfg, &it, 2000, &p)) {
+		ck_assert_uint_eq(p.door, 0);
+		n++;
+	}
+	ck_assert_uint_eq(n, 2);
 	knock_free(r.t);
 }
 END_TEST
@@ -409,24 +581,50 @@ START_TEST(new_knock_to_same_port_is_wrong)
 }
 END_TEST
 
-START_TEST(older_knock_repeated_is_wrong)
+/* Linux retries the SYN of an earlier knock after a later one went out:
+ * a retransmission of any knock of the attempt is ignored. */
+START_TEST(older_knock_repeated_is_a_duplicate)
 {
 	struct run r;
-	struct pkt first;
+	struct pkt first, second;
 
 	setup(&r, three, 16);
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);
 	first = r.last;
 	hit(&r, "10.0.0.1", TCP, 8000, SYN, 10);
-	/* Only the last counted knock is remembered: the first one, late,
-	 * breaks the attempt and starts a new one, as before. */
-	feed(&r, &first, 1000);
-	ck_assert(has(&r, KEV_RESET, 0, 2));
+	second = r.last;
+	ck_assert_uint_eq(feed(&r, &first, 1000), 0);
+	ck_assert_uint_eq(feed(&r, &second, 1010), 0);
+	ck_assert_uint_eq(r.t->st.duplicates, 2);
+	hit(&r, "10.0.0.1", TCP, 9000, SYN, 1100);
+	ck_assert(has(&r, KEV_COMPLETE, 0, 3));
+	knock_free(r.t);
+}
+END_TEST
+
+/* A whole round retransmitted after the sequence completed: no second
+ * completion (and so no second Start_Command). */
+START_TEST(retransmitted_round_completes_once)
+{
+	struct run r;
+	struct pkt k[3];
+	unsigned i, done = 0;
+
+	setup(&r, three, 16);
+	for (i = 0; i < 3; i++) {
+		hit(&r, "10.0.0.1", TCP, (uint16_t)(7000 + 1000 * i), SYN, i);
+		k[i] = r.last;
+		done += completes(&r);
+	}
+	ck_assert_uint_eq(done, 1);
+	for (i = 0; i < 3; i++) {
+		ck_assert_uint_eq(feed(&r, &k[i], 1000 + i), 0);
+		ck_assert_uint_eq(feed(&r, &k[i], 3000 + i), 0);
+	}
+	ck_assert_uint_eq(r.t->st.duplicates, 6);
+	/* Past the hold window (the longest Seq_Timeout) it is history. */
+	ck_assert_uint_eq(feed(&r, &k[0], 6000), 1);
 	ck_assert(has(&r, KEV_STAGE, 0, 1));
-	ck_assert_uint_eq(r.t->st.duplicates, 0);
-	/* ... and is now the last one. */
-	ck_assert_uint_eq(resend(&r, 1100), 0);
-	ck_assert_uint_eq(r.t->st.duplicates, 1);
 	knock_free(r.t);
 }
 END_TEST
@@ -466,33 +664,40 @@ START_TEST(udp_retransmission_by_payload)
 }
 END_TEST
 
-/* --- scan guard ---------------------------------------------------------- */
+/* --- elsewhere: protected ports and Scan_Guard --------------------------- */
 
-START_TEST(observe_resets_every_door)
+START_TEST(elsewhere_resets_every_door)
 {
 	struct run r;
 
 	setup(&r, "[a]\nSequence = 7000,8000,9000\nOpen_Ports = 22\n"
-	    "[b]\nSequence = 7000,9100\nSeq_Timeout = 1\nOpen_Ports = 23\n"
-	    "[c]\nSequence = 6000,6001\nOpen_Ports = 24\n", 16);
-	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);
+	    "[b]\nSequence = 6000,9100\nSeq_Timeout = 1\nOpen_Ports = 23\n"
+	    "[c]\nSequence = 6000,6002\nOpen_Ports = 24\n", 16);
+	hit(&r, "10.0.0.1", TCP, 6000, SYN, 0);
+	ck_assert(has(&r, KEV_STAGE, 1, 1) && has(&r, KEV_STAGE, 2, 1));
+	/* 7000 ends both (at their first knock: no failure) and starts a. */
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 5);
+	ck_assert_uint_eq(r.n, 3);
+	ck_assert(has(&r, KEV_RESET, 1, 1) && has(&r, KEV_RESET, 2, 1));
 	hit(&r, "10.0.0.1", TCP, 8000, SYN, 10);
 	ck_assert(has(&r, KEV_STAGE, 0, 2));
-	/* b's attempt is dead by now: a timeout, not a reset. */
-	ck_assert_uint_eq(touch(&r, "10.0.0.1", 80, 2000), 2);
+	ck_assert_uint_eq(touch(&r, "10.0.0.1", 80, 2000), 1);
 	ck_assert(has(&r, KEV_RESET, 0, 2));
-	ck_assert(has(&r, KEV_TIMEOUT, 1, 1));
 	ck_assert_uint_eq(r.t->st.scan_resets, 1);
 	hit(&r, "10.0.0.1", TCP, 9000, SYN, 2010);
 	ck_assert_uint_eq(r.n, 0);
 	/* Nothing left to reset. */
 	ck_assert_uint_eq(touch(&r, "10.0.0.1", 80, 2020), 0);
 	ck_assert_uint_eq(r.t->st.scan_resets, 1);
+	/* b's attempt is dead by the time the packet comes: a timeout. */
+	hit(&r, "10.0.0.2", TCP, 6000, SYN, 3000);
+	ck_assert_uint_eq(touch(&r, "10.0.0.2", 22, 5000), 2);
+	ck_assert(has(&r, KEV_TIMEOUT, 1, 1) && has(&r, KEV_RESET, 2, 1));
 	knock_free(r.t);
 }
 END_TEST
 
-START_TEST(observe_adds_no_source)
+START_TEST(elsewhere_adds_no_source)
 {
 	struct run r;
 
@@ -508,47 +713,131 @@ START_TEST(observe_adds_no_source)
 }
 END_TEST
 
-/* A scanner walks the ports in order or at random, and every port between
- * two knock ports resets it: it can never complete a sequence.  (Unless
- * the sequence climbs port by port, like 7000,7001,7002: no guard can
- * tell that from an ordered scan.) */
-START_TEST(port_scan_never_completes)
+/* The configurations the scans below run against: ascending, descending
+ * and mixed orders, TCP, UDP and mixed, with and without TCPFlags. */
+static const char *const scan_doors = "[options]\nLockout_After = 0\n"
+    "[asc]\nSequence = 1000,2000,3000\nOpen_Ports = 22\n"
+    "[desc]\nSequence = 6000,5000,4000\nOpen_Ports = 23\n"
+    "[mixed]\nSequence = 7000,9000,8000\nOpen_Ports = 24\n"
+    "[near]\nSequence = 10000,10002,10004\nOpen_Ports = 25\n"
+    "[flags]\nSequence = 11000,12000\nTCPFlags = fin\nOpen_Ports = 26\n"
+    "[xmas]\nSequence = 13000,14000\nTCPFlags = fin,psh,urg\n"
+    "Open_Ports = 27\n"
+    "[udp]\nSequence = 1000:udp,2000:udp,3000:udp\nOpen_Ports = 28\n"
+    "[udpnear]\nSequence = 15000:udp,15002:udp\nOpen_Ports = 29\n"
+    "[mix]\nSequence = 16000,16001:udp,16003\nOpen_Ports = 30\n";
+
+static int
+knock_port(const struct config *cfg, uint8_t proto, unsigned port)
 {
+	unsigned d;
+
+	for (d = 0; d < cfg->ndoors; d++)
+		if (config_door_in_seq(&cfg->door[d], proto, (uint16_t)port))
+			return 1;
+	return 0;
+}
+
+/* One probe of a scan: a knock port or a port elsewhere, as the daemon
+ * would see it. */
+static unsigned
+probe(struct run *r, uint8_t proto, unsigned port, uint8_t flags, int64_t ms)
+{
+	struct pkt p = fresh(r, "10.0.0.1", proto, (uint16_t)port,
+	    proto == TCP ? flags : 0);
+
+	feed_at(r, &p, knock_port(r->cfg, proto, port) ? KNOCK_AT_PORT :
+	    KNOCK_ELSEWHERE, ms);
+	return (unsigned)completes(r);
+}
+
+/* Every nmap scan type, ordered up, ordered down and at random, over every
+ * port, TCP, UDP and both at once: no scan completes any door. */
+START_TEST(port_scans_never_complete)
+{
+	static const uint8_t types[] = {
+		TCPF_SYN, 0, TCPF_FIN, TCPF_FIN | TCPF_PSH | TCPF_URG,
+		TCPF_ACK, TCPF_FIN | TCPF_ACK,
+	};
 	struct run r;
 	uint32_t x = 1;
-	unsigned port, i, completes = 0, stages = 0;
+	unsigned t, port, i, done = 0, advanced = 0;
 	int64_t ms = 0;
 
-	setup(&r, "[options]\nLockout_After = 0\n"
-	    "[a]\nSequence = 7000,7100,7002\nOpen_Ports = 22\n"
-	    "[b]\nSequence = 100:udp,101:udp\nOpen_Ports = 23\n", 16);
+	setup(&r, scan_doors, 64);
+	for (t = 0; t < sizeof(types); t++) {
+		for (port = 1; port < 65536; port++, ms++) {
+			done += probe(&r, TCP, port, types[t], ms);
+			advanced += r.n;
+		}
+		for (port = 65535; port > 0; port--, ms++)
+			done += probe(&r, TCP, port, types[t], ms);
+		for (i = 0; i < 65535; i++, ms++) {
+			x = x * 1103515245 + 12345;
+			done += probe(&r, TCP, 1 + (x >> 8) % 65535, types[t],
+			    ms);
+		}
+	}
+	for (port = 1; port < 65536; port++, ms++)
+		done += probe(&r, UDP, port, 0, ms);
+	for (port = 65535; port > 0; port--, ms++)
+		done += probe(&r, UDP, port, 0, ms);
+	/* -sSU: both protocols, port by port. */
 	for (port = 1; port < 65536; port++, ms++) {
-		if (port == 7000 || port == 7100 || port == 7002)
-			hit(&r, "10.0.0.1", TCP, (uint16_t)port, SYN, ms);
-		else {
-			touch(&r, "10.0.0.1", (uint16_t)port, ms);
-			continue;
-		}
-		completes += has(&r, KEV_COMPLETE, 0, 3);
-		stages += r.n;
+		done += probe(&r, TCP, port, TCPF_SYN, ms);
+		done += probe(&r, UDP, port, 0, ms);
+		done += probe(&r, UDP, port, 0, ms);
 	}
-	for (i = 0; i < 200000; i++, ms++) {
-		x = x * 1103515245 + 12345;
-		port = 1 + (x >> 8) % 8000;
-		if (port == 7000 || port == 7100 || port == 7002)
-			hit(&r, "10.0.0.1", TCP, (uint16_t)port, SYN, ms);
-		else if (port == 100 || port == 101)
-			hit(&r, "10.0.0.1", UDP, (uint16_t)port, 0, ms);
-		else {
-			touch(&r, "10.0.0.1", (uint16_t)port, ms);
-			continue;
-		}
-		completes += has(&r, KEV_COMPLETE, 0, 3) +
-		    has(&r, KEV_COMPLETE, 1, 2);
-	}
-	ck_assert_uint_eq(completes, 0);
-	ck_assert_uint_gt(stages, 0);		/* it did knock */
+	ck_assert_uint_eq(done, 0);
+	ck_assert_uint_gt(advanced, 0);		/* it did knock */
 	ck_assert_uint_gt(r.t->st.scan_resets, 0);
+	knock_free(r.t);
+}
+END_TEST
+
+/* The same doors do open for the right knocks. */
+START_TEST(scan_doors_open_for_knocks)
+{
+	static const struct {
+		uint8_t proto, flags;
+		uint16_t port;
+	} k[] = {
+		{ TCP, SYN, 1000 }, { TCP, SYN, 2000 }, { TCP, SYN, 3000 },
+		{ TCP, SYN, 6000 }, { TCP, SYN, 5000 }, { TCP, SYN, 4000 },
+		{ TCP, TCPF_FIN, 11000 }, { TCP, TCPF_FIN, 12000 },
+		{ UDP, 0, 15000 }, { UDP, 0, 15002 },
+		{ TCP, SYN, 16000 }, { UDP, 0, 16001 }, { TCP, SYN, 16003 },
+	};
+	struct run r;
+	unsigned i, done = 0;
+
+	setup(&r, scan_doors, 64);
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		hit(&r, "10.0.0.1", k[i].proto, k[i].port, k[i].flags, i);
+		done += completes(&r);
+	}
+	ck_assert_uint_eq(done, 5);
+	knock_free(r.t);
+}
+END_TEST
+
+START_TEST(reset_all_ends_every_attempt)
+{
+	struct run r;
+	struct addr a;
+	struct knock_prog kp;
+
+	setup(&r, three, 16);
+	addr_parse("10.0.0.1", &a);
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 1);
+	knock_reset_all(r.t, 2);
+	ck_assert(!knock_peek(r.t, &a, 0, &kp));
+	/* The next knock finds nothing to go on from, and is no failure. */
+	ck_assert_uint_eq(hit(&r, "10.0.0.1", TCP, 9000, SYN, 3), 0);
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 4);
+	ck_assert(has(&r, KEV_STAGE, 0, 1));
+	ck_assert_uint_eq(r.t->st.invalidated, 1);
 	knock_free(r.t);
 }
 END_TEST
@@ -624,16 +913,17 @@ START_TEST(lockout_stops_the_lockout_packet)
 
 	setup(&r, "[options]\nLockout_After = 1\n"
 	    "[a]\nSequence = 7000,8000\nOpen_Ports = 22\n"
-	    "[b]\nSequence = 8000,9000,7000\nOpen_Ports = 23\n", 16);
+	    "[b]\nSequence = 8000,9000,6000\nOpen_Ports = 23\n", 16);
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);
 	/* 8000 is wrong for nobody here ... */
 	hit(&r, "10.0.0.1", TCP, 8000, SYN, 1);
 	ck_assert(has(&r, KEV_COMPLETE, 0, 2) && has(&r, KEV_STAGE, 1, 1));
+	hit(&r, "10.0.0.1", TCP, 9000, SYN, 2);
 	/* ... 7000 is wrong for b, and locks the source out at once: the
 	 * knock does not also start a's next attempt. */
-	hit(&r, "10.0.0.1", TCP, 7000, SYN, 2);
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 3);
 	ck_assert_uint_eq(r.n, 2);
-	ck_assert(has(&r, KEV_RESET, 1, 1));
+	ck_assert(has(&r, KEV_RESET, 1, 2));
 	ck_assert(has(&r, KEV_LOCKOUT, 1, 0));
 	knock_free(r.t);
 }
@@ -646,12 +936,12 @@ START_TEST(lockout_wipes_progress)
 	/* Locked out longer than nothing, shorter than Seq_Timeout. */
 	setup(&r, "[options]\nLockout_After = 1\nLockout_Time = 1\n"
 	    "[a]\nSequence = 7000,8000,9000\nOpen_Ports = 22\n"
-	    "[b]\nSequence = 6000,6001\nOpen_Ports = 23\n", 16);
+	    "[b]\nSequence = 6000,6002\nOpen_Ports = 23\n", 16);
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);
 	hit(&r, "10.0.0.1", TCP, 8000, SYN, 1);
 	hit(&r, "10.0.0.1", TCP, 6000, SYN, 2);
-	hit(&r, "10.0.0.1", TCP, 6000, SYN, 3);
-	ck_assert(has(&r, KEV_LOCKOUT, 1, 0));
+	ck_assert(has(&r, KEV_LOCKOUT, 0, 0));
+	ck_assert(!has(&r, KEV_STAGE, 1, 1));
 	/* After the lockout, a's attempt does not carry on. */
 	ck_assert_uint_eq(hit(&r, "10.0.0.1", TCP, 9000, SYN, 2000), 0);
 	knock_free(r.t);
@@ -683,19 +973,25 @@ START_TEST(lockout_counts_timeouts_and_scans)
 	struct run r;
 
 	setup(&r, "[options]\nLockout_After = 3\n"
-	    "[a]\nSequence = 7000,8000\nSeq_Timeout = 1\nOpen_Ports = 22\n",
-	    16);
+	    "[a]\nSequence = 7000,8000,9000\nSeq_Timeout = 1\n"
+	    "Open_Ports = 22\n", 16);
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);
-	hit(&r, "10.0.0.1", TCP, 7000, SYN, 2000);	/* too late */
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 1);
+	hit(&r, "10.0.0.1", TCP, 9000, SYN, 2000);	/* too late */
+	ck_assert(has(&r, KEV_TIMEOUT, 0, 2));
+	/* Starting over after a first knock that went stale is no failure. */
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 2001);
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 4000);
 	ck_assert(has(&r, KEV_TIMEOUT, 0, 1) && has(&r, KEV_STAGE, 0, 1));
-	touch(&r, "10.0.0.1", 80, 2001);
+	touch(&r, "10.0.0.1", 80, 4001);
 	ck_assert(has(&r, KEV_RESET, 0, 1));
 	/* A completed sequence does not wipe the slate. */
-	hit(&r, "10.0.0.1", TCP, 7000, SYN, 2002);
-	hit(&r, "10.0.0.1", TCP, 8000, SYN, 2003);
-	ck_assert(has(&r, KEV_COMPLETE, 0, 2));
-	hit(&r, "10.0.0.1", TCP, 7000, SYN, 2004);
-	touch(&r, "10.0.0.1", 81, 2005);
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 4002);
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 4003);
+	hit(&r, "10.0.0.1", TCP, 9000, SYN, 4004);
+	ck_assert(has(&r, KEV_COMPLETE, 0, 3));
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 4005);
+	touch(&r, "10.0.0.1", 81, 4006);
 	ck_assert(has(&r, KEV_LOCKOUT, 0, 0));
 	/* A scan of a locked source finds nothing to reset. */
 	ck_assert_uint_eq(touch(&r, "10.0.0.1", 82, 2006), 0);
@@ -713,8 +1009,9 @@ START_TEST(lockout_disabled)
 	for (i = 0; i < 50; i++)
 		fail_once(&r, "10.0.0.1", i * 10);
 	ck_assert_uint_eq(r.t->st.lockouts, 0);
-	/* With no lockout to count towards, a failure leaves nothing. */
-	ck_assert_uint_eq(r.t->st.used, 0);
+	/* With no lockout to count towards, a failure leaves only the
+	 * source's recent packets (for their retransmissions). */
+	ck_assert_uint_le(r.t->st.used, 1);
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 1000);
 	hit(&r, "10.0.0.1", TCP, 8000, SYN, 1001);
 	hit(&r, "10.0.0.1", TCP, 9000, SYN, 1002);
@@ -744,12 +1041,13 @@ START_TEST(failures_are_kept_while_recent)
 	hit(&r, "10.8.8.8", TCP, 9000, SYN, 20);
 	ck_assert(has(&r, KEV_COMPLETE, 0, 3));
 	knock_free(r.t);
-	/* Lockout_Time after the last failure, the entry is stale. */
+	/* Lockout_Time after the last failure, and past the hold window
+	 * (the default Seq_Timeout, 25 s), the entry is stale. */
 	setup(&r, locking, 4);
 	fail_once(&r, "10.9.9.9", 0);
 	for (i = 0; i < 4; i++) {
 		src_n(s, sizeof(s), i);
-		hit(&r, s, TCP, 7000, SYN, 10002 + i);
+		hit(&r, s, TCP, 7000, SYN, 25002 + i);
 	}
 	ck_assert_uint_eq(r.t->st.reclaimed, 1);
 	ck_assert_uint_eq(r.t->st.evicted, 0);
@@ -822,12 +1120,19 @@ START_TEST(right_knock_for_one_door_is_no_failure)
 		ck_assert(has(&r, KEV_STAGE, 2, 1));
 	}
 	ck_assert_uint_eq(r.t->st.lockouts, 0);
-	/* A wrong knock that merely starts a door over is a failure. */
+	/* A first knock again merely starts over: no failure. */
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 100);
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 101);
 	ck_assert(has(&r, KEV_RESET, 0, 1) && has(&r, KEV_STAGE, 0, 1));
-	ck_assert(!has(&r, KEV_LOCKOUT, 0, 0));
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 102);
+	ck_assert(!has(&r, KEV_LOCKOUT, 0, 0));
+	/* A wrong knock past the first is. */
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 103);
+	hit(&r, "10.0.0.1", TCP, 6000, SYN, 104);
+	ck_assert(!has(&r, KEV_LOCKOUT, 0, 0));
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 105);
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 106);
+	hit(&r, "10.0.0.1", TCP, 6000, SYN, 107);
 	ck_assert(has(&r, KEV_LOCKOUT, 0, 0));
 	knock_free(r.t);
 }
@@ -837,6 +1142,7 @@ START_TEST(door_reset)
 {
 	struct run r;
 	struct addr a;
+	struct knock_prog kp;
 
 	setup(&r, "[a]\nSequence = 7000,8000,9000\nOpen_Ports = 22\n"
 	    "[b]\nSequence = 7000,8000,9100\nOpen_Ports = 23\n", 16);
@@ -845,8 +1151,9 @@ START_TEST(door_reset)
 	hit(&r, "10.0.0.2", TCP, 7000, SYN, 0);
 	knock_door_reset(r.t, 0);
 	knock_door_reset(r.t, 99);		/* no such door: ignored */
-	ck_assert_uint_eq(knock_peek(r.t, &a, 0)->stage, 0);
-	ck_assert_uint_eq(knock_peek(r.t, &a, 1)->stage, 1);
+	ck_assert(!knock_peek(r.t, &a, 0, &kp));
+	ck_assert(knock_peek(r.t, &a, 1, &kp));
+	ck_assert_uint_eq(kp.stage, 1);
 	hit(&r, "10.0.0.2", TCP, 8000, SYN, 1);
 	ck_assert_uint_eq(r.n, 1);
 	ck_assert(has(&r, KEV_STAGE, 1, 2));
@@ -860,17 +1167,17 @@ START_TEST(inactive_door)
 
 	/* A spent One_Time_Sequences door has no sequence: never heard. */
 	setup(&r, "[ot]\nOne_Time_Sequences = /x\nOpen_Ports = 22\n"
-	    "[a]\nSequence = 7000\nOpen_Ports = 23\n", 16);
+	    "[a]\nSequence = 7000,7100\nOpen_Ports = 23\n", 16);
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);
 	ck_assert_uint_eq(r.n, 1);
-	ck_assert(has(&r, KEV_COMPLETE, 1, 1));
+	ck_assert(has(&r, KEV_STAGE, 1, 1));
 	knock_free(r.t);
 }
 END_TEST
 
 START_TEST(bad_capacity)
 {
-	ck_assert_ptr_null(knock_new(0, 1, &key));
+	ck_assert_ptr_null(knock_new(0, tu_config(three), &key));
 }
 END_TEST
 
@@ -880,28 +1187,37 @@ knock_suite(void)
 	Suite *s = suite_create("knock");
 	TCase *tc = tcase_create("knock");
 
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, full_sequence);
 	tcase_add_test(tc, first_port_out_of_turn_is_ignored);
 	tcase_add_test(tc, timeout_counts_from_first_knock);
 	tcase_add_test(tc, wrong_port_resets);
+	tcase_add_test(tc, another_doors_port_resets);
 	tcase_add_test(tc, shared_prefix_in_parallel);
 	tcase_add_test(tc, protocols_must_match);
 	tcase_add_test(tc, tcp_flags_filter);
-	tcase_add_test(tc, no_tcpflags_means_any_tcp_packet);
+	tcase_add_test(tc, default_flags_are_a_plain_syn);
 	tcase_add_test(tc, sources_are_separate);
 	tcase_add_test(tc, target_address);
+	tcase_add_test(tc, one_knock_door);
 	tcase_add_test(tc, full_table_evicts_least_advanced);
 	tcase_add_test(tc, stale_sources_are_reclaimed_not_evicted);
+	tcase_add_test(tc, cell_pool_is_bounded);
+	tcase_add_test(tc, memory_follows_use);
 	tcase_add_test(tc, forget_and_peek);
+	tcase_add_test(tc, iterator_lists_live_attempts);
 	tcase_add_test(tc, bad_capacity);
 	tcase_add_test(tc, retransmission_is_not_a_wrong_knock);
 	tcase_add_test(tc, retransmission_keeps_no_ecn);
 	tcase_add_test(tc, new_knock_to_same_port_is_wrong);
-	tcase_add_test(tc, older_knock_repeated_is_wrong);
+	tcase_add_test(tc, older_knock_repeated_is_a_duplicate);
+	tcase_add_test(tc, retransmitted_round_completes_once);
 	tcase_add_test(tc, udp_retransmission_by_payload);
-	tcase_add_test(tc, observe_resets_every_door);
-	tcase_add_test(tc, observe_adds_no_source);
-	tcase_add_test(tc, port_scan_never_completes);
+	tcase_add_test(tc, elsewhere_resets_every_door);
+	tcase_add_test(tc, elsewhere_adds_no_source);
+	tcase_add_test(tc, port_scans_never_complete);
+	tcase_add_test(tc, scan_doors_open_for_knocks);
+	tcase_add_test(tc, reset_all_ends_every_attempt);
 	tcase_add_test(tc, lockout_after_failures);
 	tcase_add_test(tc, lockout_stops_the_lockout_packet);
 	tcase_add_test(tc, lockout_wipes_progress);

@@ -163,7 +163,7 @@ START_TEST(prefix_on_refused_lines)
 {
 	const struct config *cfg = tu_config("[options]\n"
 	    "Log_Prefix = GK refused:\n"
-	    "[d]\nSequence = 7000\nOpen_Ports = 22\n");
+	    "[d]\nSequence = 7000,49000\nOpen_Ports = 22\n");
 	struct verdict *v;
 
 	fresh();

@@ -177,7 +177,7 @@ parse_copy(const uint8_t *pkt, size_t len, struct pkt *out, uint8_t **copy)
 	memcpy(b, pkt, len);
 	memset(out, 0xa5, sizeof(*out));	/* garbage the parser must clear */
 	*copy = b;
-	return pkt_parse(b, len, out);
+	return pkt_parse(b, len, 0, out);
 }
 
 /* Parse and free; for tests that only look at the status. */
@@ -654,6 +654,56 @@ START_TEST(v4_truncate_every_length)
 }
 END_TEST
 
+/* The copy range cut the packet (the real length is known): past the
+ * transport header it is judged on what was copied; before it, as
+ * before, it cannot be judged. */
+static enum pkt_status
+parse_cut(const uint8_t *pkt, size_t len, size_t wire, struct pkt *out)
+{
+	uint8_t *b = malloc(len ? len : 1);
+	enum pkt_status st;
+
+	ck_assert_ptr_nonnull(b);
+	memcpy(b, pkt, len);
+	st = pkt_parse(b, len, wire, out);
+	assert_in_buf(out, b, len);
+	free(b);
+	return st;
+}
+
+START_TEST(cut_packets)
+{
+	uint8_t pkt[PKTMAX], l4[128];
+	size_t full = build_v4_tcp(pkt), n, hdr = 20 + 4 + 20 + 8;
+	struct pkt p;
+
+	for (n = 0; n < full; n++) {
+		enum pkt_status st = parse_cut(pkt, n, full, &p);
+
+		if (n >= hdr) {
+			ck_assert_int_eq(st, PKT_OK);
+			ck_assert_uint_eq(p.dport, 22);
+			ck_assert_uint_eq(p.truncated, 1);
+			ck_assert_uint_eq(p.payload_len, n - hdr);
+		} else
+			ck_assert_int_ne(st, PKT_OK);
+	}
+	/* A length field beyond even the real length is still wrong. */
+	ck_assert_int_eq(parse_cut(pkt, hdr, hdr + 1, &p), PKT_ELENGTH);
+	/* UDP, v4 and v6: the datagram's own length may exceed the copy. */
+	n = udp_dgram(l4, 1, 53, "0123456789");
+	full = ip4_pkt(pkt, IPPROTO_UDP, 0, l4, n);
+	ck_assert_int_eq(parse_cut(pkt, 30, full, &p), PKT_OK);
+	ck_assert_uint_eq(p.payload_len, 2);
+	ck_assert_uint_eq(p.dport, 53);
+	ck_assert_int_eq(parse_cut(pkt, 30, 31, &p), PKT_ELENGTH);
+	full = ip6_pkt(pkt, NULL, 0, 0, IPPROTO_UDP, l4, n);
+	ck_assert_int_eq(parse_cut(pkt, 50, full, &p), PKT_OK);
+	ck_assert_uint_eq(p.payload_len, 2);
+	ck_assert_int_eq(parse_cut(pkt, 50, 0, &p), PKT_ELENGTH);
+}
+END_TEST
+
 START_TEST(v6_truncate_every_length)
 {
 	uint8_t pkt[PKTMAX];
@@ -765,11 +815,11 @@ START_TEST(empty_and_null)
 	struct pkt p;
 	uint8_t one = 0x45;
 
-	ck_assert_int_eq(pkt_parse(NULL, 0, &p), PKT_ESHORT);
-	ck_assert_int_eq(pkt_parse(&one, 0, &p), PKT_ESHORT);
-	ck_assert_int_eq(pkt_parse(&one, 1, &p), PKT_ESHORT);
+	ck_assert_int_eq(pkt_parse(NULL, 0, 0, &p), PKT_ESHORT);
+	ck_assert_int_eq(pkt_parse(&one, 0, 0, &p), PKT_ESHORT);
+	ck_assert_int_eq(pkt_parse(&one, 1, 0, &p), PKT_ESHORT);
 	one = 0x60;
-	ck_assert_int_eq(pkt_parse(&one, 1, &p), PKT_ESHORT);
+	ck_assert_int_eq(pkt_parse(&one, 1, 0, &p), PKT_ESHORT);
 }
 END_TEST
 
@@ -1191,6 +1241,7 @@ pkt_suite(void)
 
 	tc = tcase_create("truncation");
 	tcase_add_test(tc, v4_truncate_every_length);
+	tcase_add_test(tc, cut_packets);
 	tcase_add_test(tc, v6_truncate_every_length);
 	tcase_add_test(tc, v6_udp_truncate_every_length);
 	tcase_add_test(tc, v4_truncate_consistent);

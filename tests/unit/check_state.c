@@ -560,7 +560,7 @@ START_TEST(writer_stays_within_limits)
 	memset(name, 'd', 43);
 	name[43] = '\0';
 	snprintf(conf, sizeof(conf), "[options]\nMax_Sources = 200000\n"
-	    "[%s]\nSequence = 7000\nOpen_Ports = 22:tcp\n"
+	    "[%s]\nSequence = 7000,49000\nOpen_Ports = 22:tcp\n"
 	    "Open_Timeout = 600\n", name);
 	c = tu_config(conf);
 	ck_assert_ptr_nonnull(gt);

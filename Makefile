@@ -59,7 +59,8 @@ DEB_PKGS = build-essential pkg-config libmnl-dev libnetfilter-queue-dev \
 	   libnfnetlink-dev libnftnl-dev libcap-ng-dev check knockd netcat-openbsd nftables \
 	   iptables iproute2 nmap tcpdump hping3 procps systemd python3
 
-.PHONY: all check unit e2e demo bench systemd-verify deps deps-fuzz install clean help
+.PHONY: all check unit e2e demo bench systemd-verify deps deps-fuzz install \
+	uninstall clean help
 all: $(B)/gatekeeperd $(B)/gatekeeperctl
 
 # V=1 shows the commands.
@@ -170,6 +171,26 @@ install: all $(B)/gatekeeperctl
 	    install -m 0640 systemd/gatekeeper.conf \
 	        $(DESTDIR)$(SYSCONFDIR)/gatekeeper/gatekeeper.conf; fi
 
+# Undo `make install`, and remove the gate itself: the service is stopped
+# and disabled, then the table removed (a stopped daemon leaves it in
+# place, closed).  The live steps run only without DESTDIR: a staging tree
+# has no running gate.  The configuration and the state are kept.
+uninstall:
+	@if [ -z "$(DESTDIR)" ]; then \
+	    if command -v systemctl >/dev/null 2>&1 && \
+	        systemctl cat gatekeeper.service >/dev/null 2>&1; then \
+	        systemctl disable --now gatekeeper.service || true; fi; \
+	    if [ -x $(SBINDIR)/gatekeeperd ]; then \
+	        $(SBINDIR)/gatekeeperd --remove-table || true; fi; fi
+	rm -f $(DESTDIR)$(SBINDIR)/gatekeeperd $(DESTDIR)$(BINDIR)/gatekeeperctl \
+	    $(DESTDIR)$(UNITDIR)/gatekeeper.service \
+	    $(DESTDIR)$(MANDIR)/man1/gatekeeperctl.1 \
+	    $(DESTDIR)$(MANDIR)/man5/gatekeeper.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man8/gatekeeperd.8
+	rm -rf $(DESTDIR)$(PREFIX)/share/gatekeeper
+	@echo "kept: $(DESTDIR)$(SYSCONFDIR)/gatekeeper (configuration) and" \
+	    "/var/lib/gatekeeper (state); remove them by hand if you like"
+
 clean:
 	rm -rf build
 
@@ -179,6 +200,7 @@ help:
 	@echo "make check      unit and end-to-end tests (SAN=1: sanitizers)"
 	@echo "make deps       install the Debian packages needed (root)"
 	@echo "make install    install (PREFIX, DESTDIR)"
+	@echo "make uninstall  stop the service, remove the gate and the files"
 	@echo "make fuzz       libFuzzer runs of the parsers (clang; FUZZ_TIME, FUZZ_RUNS)"
 	@echo "make bench      latency, throughput and flood numbers (root)"
 	@echo "make clean      remove build/"

@@ -1170,6 +1170,7 @@ stats_verdicts(struct ctl_out *o, struct jw *j, const struct verdict_stats *st)
 	stat_put(o, j, NULL, "lockouts", st->lockouts);
 	stat_put(o, j, NULL, "locked", st->locked);
 	stat_put(o, j, NULL, "closes", st->closes);
+	stat_put(o, j, NULL, "lost_resets", st->lost_resets);
 }
 
 static void
@@ -1196,6 +1197,10 @@ stats_tables(struct ctl_out *o, struct jw *j, const struct ctl_view *v,
 	stat_put(o, j, "knock_table", "evicted", ks->evicted);
 	stat_put(o, j, "knock_table", "evicted_locked", ks->evicted_locked);
 	stat_put(o, j, "knock_table", "reclaimed", ks->reclaimed);
+	stat_put(o, j, "knock_table", "sources", ks->used);
+	stat_put(o, j, "knock_table", "cells", ks->cells_used);
+	stat_put(o, j, "knock_table", "bytes", v->knocks ?
+	    knock_memory(v->knocks) : 0);
 	stat_group_end(j);
 	stat_put(o, j, NULL, "log_suppressed", v->st.log_suppressed);
 }

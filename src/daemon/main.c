@@ -91,6 +91,7 @@ usage(FILE *f)
 	    "  -f              stay in the foreground, log to stderr\n"
 	    "  -n              check the configuration and exit\n"
 	    "  --print-rules   print the nftables ruleset and exit\n"
+	    "  --install-table install or update the gate for file and exit\n"
 	    "  --remove-table  remove the gate (table inet " NFT_TABLE ") and "
 	    "exit\n"
 	    "  -V              print the version and exit\n");
@@ -132,6 +133,32 @@ log_config_errors(const struct cfg_errors *err)
 
 	for (i = 0; i < err->n && i < CFG_MAX_ERRORS; i++)
 		log_msg(LOG_ERR, "config-error", "%s", err->msg[i]);
+}
+
+/* --install-table: what the daemon does at start and reload, alone. */
+static int
+install_only(const struct config *cfg)
+{
+	char err[512];
+	int rc;
+
+	if (cfg->opt.ruleset_external) {
+		fprintf(stderr, "gatekeeperd: %s says Ruleset = external: the "
+		    "table is yours to load\n", D.conf_path);
+		return 1;
+	}
+	if (nft_probe(&D.backend, err, sizeof(err)) != 0) {
+		fprintf(stderr, "gatekeeperd: %s\n", err);
+		return 1;
+	}
+	if ((rc = nft_install(cfg, D.backend, err, sizeof(err))) < 0) {
+		fprintf(stderr, "gatekeeperd: %s\n", err);
+		return 1;
+	}
+	printf("table inet %s installed (%s)%s%s\n", NFT_TABLE,
+	    nft_backend_name(D.backend), rc == 1 ? "; replaced, not in "
+	    "place: " : "", rc == 1 ? err : "");
+	return 0;
 }
 
 static int
@@ -918,12 +945,13 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "print-rules", no_argument, NULL, 'R' },
 		{ "remove-table", no_argument, NULL, 'X' },
+		{ "install-table", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct cfg_errors errs;
-	int c, check = 0, rules = 0;
+	int c, check = 0, rules = 0, install = 0;
 	char err[512];
 	struct config *cfg;
 
@@ -935,6 +963,7 @@ main(int argc, char **argv)
 		case 'f': D.foreground = 1; break;
 		case 'n': check = 1; break;
 		case 'R': rules = 1; break;
+		case 'I': install = 1; break;
 		case 'X':
 			if (optind != argc) {
 				usage(stderr);
@@ -976,6 +1005,11 @@ main(int argc, char **argv)
 		conffile_print_summary(stdout, D.conf_path, cfg);
 		free(cfg);
 		return 0;
+	}
+	if (install) {
+		c = install_only(cfg);
+		free(cfg);
+		return c;
 	}
 	return run_daemon(cfg);
 }

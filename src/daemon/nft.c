@@ -578,8 +578,11 @@ tx_del_table(struct tx *tx, uint64_t handle)
 	nftnl_table_free(t);
 }
 
+/* Our chain; base: hooked into input.  A base chain is never made and
+ * dropped again: unregistering a hook drops every packet waiting in every
+ * queue of the network namespace. */
 static void
-tx_chain(struct tx *tx, const char *table)
+tx_chain(struct tx *tx, const char *table, int base)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -589,9 +592,14 @@ tx_chain(struct tx *tx, const char *table)
 	    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter") < 0) {
 		tx->error = ENOMEM;
 	} else {
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_IN);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, RULES_PRIORITY);
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+		if (base) {
+			nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM,
+			    NF_INET_LOCAL_IN);
+			nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO,
+			    RULES_PRIORITY);
+			nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+		} else
+			nftnl_chain_unset(c, NFTNL_CHAIN_TYPE);
 		nlh = tx_msg(tx, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
 		    "add chain %s", NFT_CHAIN);
 		if (nlh != NULL) {
@@ -849,7 +857,7 @@ tx_ruleset(struct tx *tx, const struct config *cfg, enum nft_backend be,
 
 	if (fresh)
 		tx_add_table(tx, NFT_TABLE);
-	tx_chain(tx, NFT_TABLE);
+	tx_chain(tx, NFT_TABLE, 1);
 	for (int s = 0; s < RULES_NSETS; s++)
 		tx_set(tx, (enum rules_set)s);
 	if (!fresh) {
@@ -960,8 +968,11 @@ get_table(struct tx *tx, struct owner *o, char *err, size_t errlen)
 
 /* --- the interface ------------------------------------------------------ */
 
-/* Try one queue statement in a base chain of a throwaway table; the batch
- * has no BATCH_END, so the kernel aborts it.  0, or the errno. */
+/* Try one queue statement in a throwaway table; the batch has no
+ * BATCH_END, so the kernel aborts it.  A regular chain, not a base chain:
+ * the kernel checks the expression all the same, and hooking a chain
+ * only to unhook it again would drop the packets waiting in every queue
+ * of the namespace (other programs' too).  0, or the errno. */
 static int
 probe_one(enum nft_backend be, char *err, size_t errlen)
 {
@@ -972,7 +983,7 @@ probe_one(enum nft_backend be, char *err, size_t errlen)
 	if (tx == NULL)
 		return EIO;		/* not a kernel verdict on the queue */
 	tx_add_table(tx, NFT_PROBE_TABLE);
-	tx_chain(tx, NFT_PROBE_TABLE);
+	tx_chain(tx, NFT_PROBE_TABLE, 0);
 	r = rule_new(NFT_PROBE_TABLE);
 	tx_rule(tx, r, r == NULL || put(r, e_queue(be, 0, 0)),
 	    nft_backend_name(be));

@@ -431,6 +431,7 @@ Open_Timeout = 60'
 for k in all default "${ID}s1" "${ID}s2"; do
 	srv sysctl -qw "net.ipv4.conf.$k.rp_filter=0"
 done
+listen "$SRV" 8080
 restart "$FLOOD_CONFIG" || exit 1
 renice -n -10 -p "$DPID" >/dev/null
 cli2 knock $S4B 7000 8000 9000
@@ -449,7 +450,7 @@ for i in $(seq "${FLOODERS:-1}"); do
 	HPIDS="$HPIDS $!"
 done
 sleep 1
-opened=0 connected=0 slow=0 c2=0 RSSMAX=$RSS0
+opened=0 connected=0 slow=0 c2=0 svc=0 RSSMAX=$RSS0
 for i in $(seq 100); do
 	g0=$(log_count "event=grant src=$C4 ")
 	cli1 knock $S4 7000 8000 9000
@@ -461,6 +462,7 @@ for i in $(seq 100); do
 	ctl revoke $C4 >/dev/null
 	if [ $((i % 10)) = 0 ]; then
 		cli2 nc -z -w 1 $S4B 22 2>/dev/null && c2=$((c2 + 1))
+		cli2 nc -z -w 1 $S4B 8080 2>/dev/null && svc=$((svc + 1))
 		r=$(rss); [ "$r" -gt "$RSSMAX" ] && RSSMAX=$r
 	fi
 done
@@ -481,7 +483,7 @@ echo "# flood: $(cat "$WORK"/hping* | awk '/packets transmitted/ { n += $1 } END
 	"handled ($((QUEUED * 1000 / MS))/s), $QDROP dropped by the kernel (full)"
 echo "# flood: 100 attempts in $((T1 - T0 - 1000)) ms: door opened $opened," \
 	"connected $connected (of which $slow after a SYN retransmission)," \
-	"granted cli2 connected $c2/10"
+	"granted cli2 connected $c2/10, unlisted service answered $svc/10"
 echo "# flood: RSS ${RSS0} kB before, at most ${RSSMAX} kB during;" \
 	"knock table $ACTIVE/1024 active, $EVICTED evicted, $(counter knock_table.reclaimed)" \
 	"reclaimed; $LINES log lines ($RARE never limited), $(counter log_suppressed)" \
@@ -490,6 +492,7 @@ echo "# flood: RSS ${RSS0} kB before, at most ${RSSMAX} kB during;" \
 check "flood: a knock during the flood opens the door in >= 99 of 100" [ $opened -ge 99 ]
 check "flood: and its connection succeeds in >= 99 of 100" [ $connected -ge 99 ]
 check "flood: the user granted before connects every time (first SYN)" [ $c2 = 10 ]
+check "flood: an unlisted service answers every time (first SYN)" [ $svc = 10 ]
 check "flood: the protected queue dropped nothing" [ "$(kq 10 6)" = 0 ]
 # All tables are allocated at start and sized by Max_Sources (1024 knock
 # entries are ~150 KiB); 8 MiB leaves room for page faults and allocator

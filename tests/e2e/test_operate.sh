@@ -602,7 +602,7 @@ fi
 # its stage line and its verdict line), so each check uses a fresh source.
 cli1 knock $S4 7000
 check "no prefix on knock lines" eval \
-	"wait_log 'event=verdict verdict=drop src=$C4 dport=7000/tcp reason=knock' 1 2"
+	"wait_log 'event=verdict verdict=accept src=$C4 dport=7000/tcp reason=knock' 1 2"
 check "Log_Prefix on a refused line" eval "dropped $CLI1 $S6 2201 &&
 	log_has 'event=verdict prefix=gk-refused: verdict=drop src=$C6 dport=2201/tcp reason=no-grant'"
 nr0=$(counter verdict.no-grant)

@@ -27,8 +27,8 @@ else
 B	:= build
 endif
 
-LIBS_IO	 = $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue libnfnetlink libnftnl libcap-ng 2>/dev/null)
-CFLAGS_IO = $(shell $(PKG_CONFIG) --cflags libmnl libnetfilter_queue libnfnetlink libnftnl libcap-ng 2>/dev/null)
+LIBS_IO	 = $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue libnfnetlink libnftnl libcap-ng libsystemd 2>/dev/null)
+CFLAGS_IO = $(shell $(PKG_CONFIG) --cflags libmnl libnetfilter_queue libnfnetlink libnftnl libcap-ng libsystemd 2>/dev/null)
 LIBS_CHECK = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 CFLAGS_CHECK = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 
@@ -56,7 +56,8 @@ UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=$(B)/obj/tests/%.o)
 HDRS	 = $(wildcard src/*/*.h)
 
 DEB_PKGS = build-essential pkg-config libmnl-dev libnetfilter-queue-dev \
-	   libnfnetlink-dev libnftnl-dev libcap-ng-dev check knockd netcat-openbsd nftables \
+	   libnfnetlink-dev libnftnl-dev libcap-ng-dev libsystemd-dev check knockd \
+	   netcat-openbsd nftables \
 	   iptables iproute2 nmap tcpdump hping3 procps systemd python3
 
 .PHONY: all check unit e2e demo bench systemd-verify deps deps-fuzz install \
@@ -76,7 +77,7 @@ $(B)/obj/io/%.o: src/io/%.c $(HDRS) | $(B)/obj
 
 $(B)/obj/daemon/%.o: src/daemon/%.c $(HDRS) | $(B)/obj
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(INC_daemon) $(ALL_CFLAGS) $(CFLAGS_IO) -MMD -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(INC_daemon) $(ALL_CFLAGS) -pthread $(CFLAGS_IO) -MMD -c -o $@ $<
 
 $(B)/obj/ctl/%.o: src/ctl/%.c $(HDRS) | $(B)/obj
 	@$(if $(Q),echo "  CC      $<")
@@ -92,7 +93,7 @@ $(B)/libcore.a: $(CORE_OBJ)
 
 $(B)/gatekeeperd: $(DAEMON_OBJ) $(IO_OBJ) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_IO)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_IO)
 
 # The unit tests also cover the two small file modules, on files in /tmp.
 UNIT_IO	 = $(B)/obj/daemon/otseq.o $(B)/obj/daemon/statefile.o

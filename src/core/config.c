@@ -1684,3 +1684,28 @@ config_ports_format(const struct cfg_port *p, unsigned n, char *buf,
 	}
 	return buf;
 }
+
+static uint64_t
+fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+uint64_t
+config_door_cmd_digest(const struct cfg_door *d)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t t = d->cmd_timeout;
+
+	h = fnv1a(h, d->name, strlen(d->name) + 1);
+	h = fnv1a(h, d->start_cmd, strlen(d->start_cmd) + 1);
+	h = fnv1a(h, d->start_cmd6, strlen(d->start_cmd6) + 1);
+	h = fnv1a(h, d->stop_cmd, strlen(d->stop_cmd) + 1);
+	h = fnv1a(h, d->stop_cmd6, strlen(d->stop_cmd6) + 1);
+	return fnv1a(h, &t, sizeof(t));
+}

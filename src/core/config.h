@@ -143,6 +143,11 @@ int config_door_set_sequence(struct cfg_door *d, const char *text, size_t len,
  * set at run time (One_Time_Sequences). */
 int config_door_seq_conflict(const struct config *cfg, unsigned door,
     char *err, size_t errlen);
+/* A fingerprint of door d's commands (Start/Stop_Command, their _6 forms,
+ * Cmd_Timeout): the daemon and the command helper read the file each on
+ * its own, and a request names the digest it was made for, so the two
+ * never disagree on what a door runs. */
+uint64_t config_door_cmd_digest(const struct cfg_door *d);
 /* "7000/tcp,8000/udp" into buf; returns buf. */
 const char *config_ports_format(const struct cfg_port *p, unsigned n,
     char *buf, size_t len);

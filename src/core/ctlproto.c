@@ -618,7 +618,7 @@ grant_next(const struct grant_table *t, unsigned *i, int64_t now_ms)
 {
 	const struct grant *g;
 
-	for (; t != NULL && *i < t->cap; (*i)++) {
+	for (; t != NULL && *i < grant_span(t); (*i)++) {
 		g = &t->g[*i];
 		if (g->used && g->expires_ms > now_ms) {
 			(*i)++;

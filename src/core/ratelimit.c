@@ -25,8 +25,10 @@ rl_init(struct ratelimit *rl, const struct siphash_key *key,
 	memset(rl, 0, sizeof(*rl));
 	rl->key = *key;
 	rl->all = (struct rl_rate){ RL_ALL_RATE, 1, RL_ALL_BURST };
+	rl->rare = (struct rl_rate){ RL_RARE_RATE, 1, RL_RARE_BURST };
 	rl_set_rate(rl, per_src);
 	fill(&rl->all_b, &rl->all, 0);
+	fill(&rl->rare_b, &rl->rare, 0);
 }
 
 void
@@ -75,6 +77,16 @@ rl_allow(struct ratelimit *rl, const struct addr *src, int64_t now_ms)
 		return 0;
 	}
 	return 1;
+}
+
+int
+rl_allow_rare(struct ratelimit *rl, int64_t now_ms)
+{
+	if (take(&rl->rare_b, &rl->rare, now_ms))
+		return 1;
+	rl->suppressed++;
+	rl->suppressed_total++;
+	return 0;
 }
 
 uint64_t

@@ -13,15 +13,16 @@
 #define END_RESERVE	(sizeof("end 1048576\n") - 1)
 #define NUM_DIGITS_MAX	19	/* INT64_MAX has 19 */
 
-enum rec_type { REC_GRANT, REC_OTSEQ, REC_END };
+enum rec_type { REC_GRANT, REC_OTSEQ, REC_STOP, REC_END };
 
 /* One parsed line after the header. */
 struct rec {
 	enum rec_type type;
 	struct addr src;
 	char door[CFG_NAME_MAX];
-	int64_t real_ms;	/* grant expiry */
-	uint64_t num;		/* otseq line, end count */
+	int64_t real_ms;	/* grant expiry, stop due */
+	uint64_t num;		/* otseq line, end count, stop job */
+	uint64_t digest;	/* stop */
 };
 
 struct field {
@@ -121,16 +122,33 @@ out_line(struct out *o, size_t reserve, const char *fmt, ...)
 	return 0;
 }
 
+/* Wall-clock instant for a monotonic one, within the parser's range. */
+static int64_t
+to_real(int64_t mono_ms, int64_t now_mono_ms, int64_t now_real_ms)
+{
+	int64_t rem = sub_sat(mono_ms, now_mono_ms), real;
+
+	if (rem > (int64_t)CFG_LIM_TIMEOUT * 1000)
+		rem = (int64_t)CFG_LIM_TIMEOUT * 1000;
+	real = add_sat(now_real_ms, rem);
+	if (real < 1)
+		real = 1;
+	if (real > STATE_MAX_REAL_MS)
+		real = STATE_MAX_REAL_MS;
+	return real;
+}
+
 size_t
 state_format(char *buf, size_t len, const struct config *cfg,
     const struct grant_table *gt, const struct state_otseq *ot, unsigned n_ot,
+    const struct state_stop *stops, unsigned n_stops,
     int64_t now_mono_ms, int64_t now_real_ms, struct state_wstats *ws)
 {
-	struct state_wstats st = { 0, 0, 0 };
+	struct state_wstats st = { 0, 0, 0, 0 };
 	struct out o = { buf, len, 0 };
 	char a[ADDR_STRLEN];
 	unsigned i, nrec = 0;
-	int64_t rem, real;
+	int64_t real;
 
 	out_line(&o, END_RESERVE, "%s %d\n", STATE_MAGIC, STATE_VERSION);
 	/* Positions first: few, and worth more than any one grant. */
@@ -148,7 +166,24 @@ state_format(char *buf, size_t len, const struct config *cfg,
 		st.otseqs++;
 		nrec++;
 	}
-	for (i = 0; gt != NULL && i < gt->cap; i++) {
+	/* Owed stop commands next: each undoes something a command did. */
+	for (i = 0; stops != NULL && i < n_stops; i++) {
+		const struct state_stop *t = &stops[i];
+
+		addr_format(&t->src, a, sizeof(a));
+		if (nrec == STATE_MAX_RECORDS ||
+		    !name_ok(t->door, strlen(t->door)) || a[0] == '?' ||
+		    out_line(&o, END_RESERVE, "stop %016llx %s %016llx %s %lld\n",
+		    (unsigned long long)t->job, t->door,
+		    (unsigned long long)t->digest, a, (long long)to_real(
+		    t->due_ms, now_mono_ms, now_real_ms)) != 0) {
+			st.omitted++;
+			continue;
+		}
+		st.stops++;
+		nrec++;
+	}
+	for (i = 0; gt != NULL && i < grant_span(gt); i++) {
 		const struct grant *g = &gt->g[i];
 		const char *name;
 
@@ -158,14 +193,7 @@ state_format(char *buf, size_t len, const struct config *cfg,
 		name = cfg->door[g->door].name;
 		/* Capped so the stored instant stays within the parser's
 		 * range; the reader clamps to Open_Timeout in any case. */
-		rem = sub_sat(g->expires_ms, now_mono_ms);
-		if (rem > (int64_t)CFG_LIM_TIMEOUT * 1000)
-			rem = (int64_t)CFG_LIM_TIMEOUT * 1000;
-		real = add_sat(now_real_ms, rem);
-		if (real < 1)	/* wall clock far off: read back as expired */
-			real = 1;
-		if (real > STATE_MAX_REAL_MS)
-			real = STATE_MAX_REAL_MS;
+		real = to_real(g->expires_ms, now_mono_ms, now_real_ms);
 		/* Only what the parser takes back: never "?" for an
 		 * address of no known family. */
 		addr_format(&g->src, a, sizeof(a));
@@ -292,6 +320,29 @@ parse_addr(struct field f, struct addr *a)
 	return addr_parse(s, a);
 }
 
+/* Exactly 16 lowercase hex digits. */
+static int
+parse_hex64(struct field f, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (f.n != 16)
+		return -1;
+	for (i = 0; i < f.n; i++) {
+		char c = f.p[i];
+
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (uint64_t)(c - 'a' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /* Field text for a message: printable (checked before), cut short. */
 #define SHOW(f) (int)((f).n > 48 ? 48 : (f).n), (f).p
 
@@ -300,8 +351,8 @@ static int
 parse_record(const char *p, size_t n, unsigned lineno, struct rec *r,
     char *err, size_t errlen)
 {
-	struct field f[4];
-	unsigned nf = split(p, n, f, 4);
+	struct field f[6];
+	unsigned nf = split(p, n, f, 6);
 	uint64_t v;
 
 	memset(r, 0, sizeof(*r));
@@ -345,6 +396,31 @@ parse_record(const char *p, size_t n, unsigned lineno, struct rec *r,
 		r->type = REC_OTSEQ;
 		return 0;
 	}
+	if (field_is(f[0], "stop")) {
+		if (nf != 6)
+			return fail(err, errlen, lineno, "stop needs 5 fields "
+			    "(allowed: stop JOB DOOR DIGEST ADDR DUE_REAL_MS)");
+		if (parse_hex64(f[1], &r->num) != 0 ||
+		    parse_hex64(f[3], &r->digest) != 0)
+			return fail(err, errlen, lineno, "bad job or digest "
+			    "(allowed: 16 lowercase hex digits each)");
+		if (parse_door(f[2], r->door) != 0)
+			return fail(err, errlen, lineno, "bad door name "
+			    "'%.*s' (allowed: 1-%d characters out of "
+			    "A-Z a-z 0-9 _ . -)", SHOW(f[2]), CFG_NAME_MAX - 1);
+		if (parse_addr(f[4], &r->src) != 0)
+			return fail(err, errlen, lineno, "bad address '%.*s' "
+			    "(allowed: a numeric IPv4 or IPv6 address)",
+			    SHOW(f[4]));
+		if (parse_num(f[5], (uint64_t)STATE_MAX_REAL_MS, &v) != 0 ||
+		    v == 0)
+			return fail(err, errlen, lineno, "bad due time '%.*s' "
+			    "(allowed: ms since 1970, 1-%lld)", SHOW(f[5]),
+			    (long long)STATE_MAX_REAL_MS);
+		r->type = REC_STOP;
+		r->real_ms = (int64_t)v;
+		return 0;
+	}
 	if (field_is(f[0], "end")) {
 		if (nf != 2 || parse_num(f[1], STATE_MAX_RECORDS, &r->num) != 0)
 			return fail(err, errlen, lineno, "bad end record "
@@ -354,7 +430,7 @@ parse_record(const char *p, size_t n, unsigned lineno, struct rec *r,
 		return 0;
 	}
 	return fail(err, errlen, lineno, "unknown record '%.*s' (allowed: "
-	    "grant, otseq, end)", SHOW(f[0]));
+	    "grant, otseq, stop, end)", SHOW(f[0]));
 }
 
 static int
@@ -370,9 +446,9 @@ parse_header(const char *p, size_t n, char *err, size_t errlen)
 	if (nf != 2 || parse_num(f[1], UINT32_MAX, &v) != 0)
 		return fail(err, errlen, 1, "bad header (expected '%s %d')",
 		    STATE_MAGIC, STATE_VERSION);
-	if (v != STATE_VERSION)
+	if (v != 1 && v != STATE_VERSION)
 		return fail(err, errlen, 1, "unsupported version %llu "
-		    "(allowed: %d)", (unsigned long long)v, STATE_VERSION);
+		    "(allowed: 1 or %d)", (unsigned long long)v, STATE_VERSION);
 	return 0;
 }
 
@@ -381,6 +457,8 @@ struct apply {
 	struct grant_table *gt;
 	struct state_otseq *ot;
 	unsigned max_ot, n_ot;
+	struct state_stop *stops;
+	unsigned max_stops, n_stops;
 	int64_t now_mono, now_real;
 	struct state_report *rep;
 };
@@ -470,6 +548,43 @@ apply_otseq(struct apply *a, const struct rec *r)
 	a->ot[k].line = (unsigned)r->num;
 }
 
+static void
+apply_stop(struct apply *a, const struct rec *r)
+{
+	struct state_report *rep = a->rep;
+	struct state_stop *t;
+	int64_t rem;
+	unsigned k;
+
+	rep->stops++;
+	if (config_door_find(a->cfg, r->door) < 0 ||
+	    a->n_stops == a->max_stops) {
+		rep->stops_dropped++;
+		note_drop(rep, r, config_door_find(a->cfg, r->door) < 0 ?
+		    STATE_DROP_NO_DOOR : STATE_DROP_OT_FULL);
+		return;
+	}
+	for (k = 0; k < a->n_stops; k++)
+		if (a->stops[k].job == r->num)
+			break;			/* a repeat replaces */
+	if (k == a->n_stops) {
+		a->n_stops++;
+		rep->stops_restored++;
+	}
+	t = &a->stops[k];
+	memset(t, 0, sizeof(*t));
+	t->job = r->num;
+	t->digest = r->digest;
+	memcpy(t->door, r->door, sizeof(t->door));
+	t->src = r->src;
+	rem = sub_sat(r->real_ms, a->now_real);
+	if (rem < 0)
+		rem = 0;		/* overdue: as soon as possible */
+	if (rem > (int64_t)CFG_LIM_TIMEOUT * 1000)
+		rem = (int64_t)CFG_LIM_TIMEOUT * 1000;
+	t->due_ms = add_sat(a->now_mono, rem);
+}
+
 /* Walk every line; with a == NULL only validate. */
 static int
 walk(const char *buf, size_t len, struct apply *a, char *err, size_t errlen)
@@ -523,8 +638,10 @@ walk(const char *buf, size_t len, struct apply *a, char *err, size_t errlen)
 			    "(allowed: at most %u)", STATE_MAX_RECORDS);
 		if (a != NULL && r.type == REC_GRANT)
 			apply_grant(a, &r);
-		else if (a != NULL)
+		else if (a != NULL && r.type == REC_OTSEQ)
 			apply_otseq(a, &r);
+		else if (a != NULL)
+			apply_stop(a, &r);
 	}
 	if (lineno == 0)
 		return fail(err, errlen, 1, "empty file (expected '%s %d')",
@@ -538,7 +655,8 @@ walk(const char *buf, size_t len, struct apply *a, char *err, size_t errlen)
 int
 state_parse(const char *buf, size_t len, const struct config *cfg,
     struct grant_table *gt, struct state_otseq *ot, unsigned max_ot,
-    unsigned *n_ot, int64_t now_mono_ms, int64_t now_real_ms,
+    unsigned *n_ot, struct state_stop *stops, unsigned max_stops,
+    unsigned *n_stops, int64_t now_mono_ms, int64_t now_real_ms,
     struct state_report *rep, char *err, size_t errlen)
 {
 	struct apply a;
@@ -558,10 +676,15 @@ state_parse(const char *buf, size_t len, const struct config *cfg,
 	a.ot = ot;
 	a.max_ot = max_ot;
 	a.n_ot = 0;
+	a.stops = stops;
+	a.max_stops = stops != NULL ? max_stops : 0;
+	a.n_stops = 0;
 	a.now_mono = now_mono_ms;
 	a.now_real = now_real_ms;
 	a.rep = rep;
 	walk(buf, len, &a, err, errlen);	/* validated: cannot fail */
 	*n_ot = a.n_ot;
+	if (n_stops != NULL)
+		*n_stops = a.n_stops;
 	return 0;
 }

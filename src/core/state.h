@@ -4,11 +4,15 @@
  *
  * The file is line based, every line ends in '\n':
  *
- *	gatekeeper-state 1
+ *	gatekeeper-state 2
  *	otseq DOOR LINE
  *	grant ADDR DOOR EXPIRES_REAL_MS
+ *	stop JOB DOOR DIGEST ADDR DUE_REAL_MS
  *	end N
  *
+ * A stop record is a Stop_Command still owed (JOB and DIGEST are 16 hex
+ * digits: the job's id, and the door's commands as the daemon knew them).
+ * Version 1 files (no stop records) are read too.
  * DOOR is a door's name (indices change when the configuration is
  * edited), EXPIRES_REAL_MS a CLOCK_REALTIME instant in ms (monotonic time
  * means nothing to the next boot), N the number of records before "end"
@@ -25,7 +29,7 @@
 #include "grant.h"
 
 #define STATE_MAGIC		"gatekeeper-state"
-#define STATE_VERSION		1
+#define STATE_VERSION		2
 #define STATE_MAX_BYTES		(16u << 20)	/* larger files are refused */
 #define STATE_MAX_RECORDS	1048576u	/* grant and otseq lines */
 #define STATE_LINE_MAX		255		/* bytes, without '\n' */
@@ -39,9 +43,18 @@ struct state_otseq {
 	unsigned line;		/* line of the active sequence */
 };
 
+/* A Stop_Command owed to a source. */
+struct state_stop {
+	uint64_t job;		/* the daemon's id for it */
+	uint64_t digest;	/* config_door_cmd_digest() of its door */
+	char door[CFG_NAME_MAX];
+	struct addr src;
+	int64_t due_ms;		/* when it must run (monotonic clock) */
+};
+
 /* What state_format() wrote. */
 struct state_wstats {
-	unsigned grants, otseqs;
+	unsigned grants, otseqs, stops;
 	unsigned omitted;	/* left out to stay within the limits above */
 };
 
@@ -72,6 +85,8 @@ struct state_report {
 	unsigned dropped;	/* door gone or opens nothing (enum above) */
 	unsigned otseqs;	/* otseq records in the file */
 	unsigned ot_restored, ot_dropped;
+	unsigned stops;		/* stop records in the file */
+	unsigned stops_restored, stops_dropped;
 	unsigned ndrop;		/* entries in drop[]: the first dropped ones */
 	struct state_dropped drop[STATE_REPORT_MAX];
 };
@@ -85,17 +100,22 @@ struct state_report {
  * omitted and counted in *ws (may be NULL). */
 size_t state_format(char *buf, size_t len, const struct config *cfg,
     const struct grant_table *gt, const struct state_otseq *ot, unsigned n_ot,
+    const struct state_stop *stops, unsigned n_stops,
     int64_t now_mono_ms, int64_t now_real_ms, struct state_wstats *ws);
 
 /* Parse buf[0..len) (need not be NUL-terminated).  On success returns 0,
  * adds the grants to gt with expiry now_mono_ms + (expires_real -
  * now_real_ms), clamped to CFG_LIM_TIMEOUT, stores up to max_ot
- * positions in ot and their number in *n_ot, and fills *rep.  A repeated
+ * positions in ot and their number in *n_ot, up to max_stops owed stops
+ * (of doors that still exist; one due already is due now) in stops and
+ * their number in *n_stops (stops and n_stops may be NULL), and fills
+ * *rep.  A repeated
  * record replaces the earlier one.  On any error returns -1, writes
  * "line N: reason" to err and changes neither gt, ot nor *n_ot. */
 int state_parse(const char *buf, size_t len, const struct config *cfg,
     struct grant_table *gt, struct state_otseq *ot, unsigned max_ot,
-    unsigned *n_ot, int64_t now_mono_ms, int64_t now_real_ms,
+    unsigned *n_ot, struct state_stop *stops, unsigned max_stops,
+    unsigned *n_stops, int64_t now_mono_ms, int64_t now_real_ms,
     struct state_report *rep, char *err, size_t errlen);
 
 /* "door-removed", "door-opens-nothing", ...: for reason= in the log. */

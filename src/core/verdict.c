@@ -112,6 +112,7 @@ apply_events(struct gk_state *s, struct verdict *v, int64_t now_ms)
 	for (i = 0; i < v->nev; i++) {
 		const struct knock_event *ev = &v->ev[i];
 		const struct cfg_door *door = &cfg->door[ev->door];
+		const struct grant *g;
 		struct verdict_grant *vg;
 		struct verdict_done *dn;
 
@@ -135,6 +136,10 @@ apply_events(struct gk_state *s, struct verdict *v, int64_t now_ms)
 		vg->expires_ms = now_ms + (int64_t)door->open_timeout * 1000;
 		vg->evicted_one = (uint8_t)grant_add(s->grants, &v->pkt.src,
 		    ev->door, vg->expires_ms, &vg->evicted);
+		/* A longer grant the source holds is kept: say how long. */
+		g = grant_find(s->grants, &v->pkt.src, ev->door, INT64_MIN);
+		if (g != NULL)
+			vg->expires_ms = g->expires_ms;
 		s->st.grants++;
 		s->st.grant_evictions += vg->evicted_one;
 	}

@@ -77,6 +77,8 @@ struct cmd_runner {
 	int ngroups;
 	cmd_log_fn *log;
 	void *log_ctx;
+	cmd_done_fn *done;
+	void *done_ctx;
 	struct cmd_stats st;
 };
 
@@ -299,9 +301,24 @@ pend_put(struct cmd_pend *p, enum cmd_phase ph, uint64_t job, int64_t due,
 	snprintf(p->line, sizeof(p->line), "%s", line);
 }
 
+void
+cmd_on_done(struct cmd_runner *r, cmd_done_fn *fn, void *ctx)
+{
+	r->done = fn;
+	r->done_ctx = ctx;
+}
+
+/* Job's stop is settled: it started, or will never be needed. */
+static void
+settled(struct cmd_runner *r, uint64_t job)
+{
+	if (r->done != NULL)
+		r->done(r->done_ctx, job);
+}
+
 int
 cmd_start(struct cmd_runner *r, const struct cfg_door *d,
-    const struct addr *src, int64_t now_ms)
+    const struct addr *src, uint64_t job, int64_t now_ms, int64_t stop_ms)
 {
 	char start[CMDLINE_MAX], stop[CMDLINE_MAX];
 	const char *tstart = src->family == AF_INET6 ? d->start_cmd6 :
@@ -311,7 +328,6 @@ cmd_start(struct cmd_runner *r, const struct cfg_door *d,
 	char ip[ADDR_STRLEN], line[LOGFMT_LINE_MAX];
 	struct cmd_pend *ps = NULL, *pt = NULL;
 	struct lf l;
-	uint64_t job;
 
 	if (!tstart[0] && !tstop[0])
 		return 0;
@@ -348,14 +364,40 @@ cmd_start(struct cmd_runner *r, const struct cfg_door *d,
 		r->log(r->log_ctx, LOG_WARNING, line);
 		return -1;
 	}
-	job = r->next_job++;
 	if (ps)
 		pend_put(ps, PH_START, job, now_ms, d, src, start);
 	if (pt) {
-		pend_put(pt, PH_STOP, job, now_ms + (int64_t)d->cmd_timeout *
-		    1000, d, src, stop);
+		pend_put(pt, PH_STOP, job, stop_ms, d, src, stop);
 		pt->wait_start = ps != NULL;
 	}
+	return 0;
+}
+
+int
+cmd_stop(struct cmd_runner *r, const struct cfg_door *d,
+    const struct addr *src, uint64_t job, int64_t due_ms)
+{
+	char stop[CMDLINE_MAX], ip[ADDR_STRLEN];
+	const char *tstop = src->family == AF_INET6 ? d->stop_cmd6 :
+	    d->stop_cmd;
+	struct cmd_pend *pt;
+	unsigned i;
+
+	addr_format(src, ip, sizeof(ip));
+	if (!tstop[0] || (src->family != AF_INET && src->family != AF_INET6) ||
+	    cmdline_subst(tstop, ip, stop, sizeof(stop)) < 0) {
+		settled(r, job);	/* nothing that could ever run */
+		return 0;
+	}
+	for (i = 0; i < r->max_pending; i++)
+		if (r->pend[i].used && r->pend[i].job == job &&
+		    r->pend[i].phase == PH_STOP)
+			return 0;	/* owed already */
+	if ((pt = pend_free_slot(r)) == NULL) {
+		r->st.refused++;
+		return -1;
+	}
+	pend_put(pt, PH_STOP, job, due_ms, d, src, stop);
 	return 0;
 }
 
@@ -385,6 +427,7 @@ drop_stop(struct cmd_runner *r, uint64_t job, const char *reason)
 			    "reason", reason);
 			r->st.dropped++;
 			q->used = 0;
+			settled(r, job);	/* its start never ran */
 		}
 	}
 }
@@ -536,6 +579,8 @@ run(struct cmd_runner *r, struct cmd_pend *p, struct cmd_proc *c,
 		log_pend(r, LOG_ERR, p, "command-error", "error", strerror(e));
 		if (p->phase == PH_START)
 			drop_stop(r, p->job, "start-failed");
+		else
+			settled(r, p->job);
 		p->used = 0;
 		return;
 	}
@@ -555,6 +600,8 @@ run(struct cmd_runner *r, struct cmd_pend *p, struct cmd_proc *c,
 	r->st.spawned++;
 	p->used = 0;
 	log_proc(r, LOG_INFO, c, "command", NULL, NULL);
+	if (c->phase == PH_STOP)
+		settled(r, c->job);
 }
 
 /* Read what the child wrote, at most CMD_READS_PER_POLL times. */

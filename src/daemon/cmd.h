@@ -41,6 +41,10 @@
 
 /* Receives every finished logfmt line with a syslog priority. */
 typedef void cmd_log_fn(void *ctx, int prio, const char *line);
+/* Job's stop command is settled: it was started, or it will never be
+ * needed (its start never ran, or there is nothing to run).  A stop
+ * abandoned at shutdown is not settled: it is still owed. */
+typedef void cmd_done_fn(void *ctx, uint64_t job);
 
 struct cmd_stats {
 	uint64_t spawned;	/* processes started */
@@ -70,15 +74,21 @@ struct cmd_runner *cmd_new(unsigned max_running, unsigned max_pending,
  * cmd_shutdown first). */
 void cmd_free(struct cmd_runner *r);
 
+void cmd_on_done(struct cmd_runner *r, cmd_done_fn *fn, void *ctx);
+
 /* src completed door d's sequence at now_ms: queue the start command for
  * src's family (start_cmd or start_cmd6) and schedule the stop command at
- * now_ms + d->cmd_timeout s.  An empty command means none.  Copies what it
- * needs: d may change or go away (reload) afterwards.  Both commands are
- * accepted or neither.  0 (also when there is nothing to run), or -1: no
- * room (logged, stats.refused) or an unusable address or line (logged,
- * stats.errors).  Makes no syscall. */
+ * stop_ms, both under the caller's job id.  An empty command means none.
+ * Copies what it needs: d may change or go away (reload) afterwards.  Both
+ * commands are accepted or neither.  0 (also when there is nothing to
+ * run), or -1: no room (logged, stats.refused) or an unusable address or
+ * line (logged, stats.errors).  Makes no syscall. */
 int cmd_start(struct cmd_runner *r, const struct cfg_door *d,
-    const struct addr *src, int64_t now_ms);
+    const struct addr *src, uint64_t job, int64_t now_ms, int64_t stop_ms);
+/* Only job's stop command, due at due_ms (owed from before a restart).
+ * 0, or -1 when there is no room. */
+int cmd_stop(struct cmd_runner *r, const struct cfg_door *d,
+    const struct addr *src, uint64_t job, int64_t due_ms);
 
 /* When cmd_tick must run next (CMD_NONE: not before some fd is ready). */
 int64_t cmd_next_deadline(const struct cmd_runner *r);

@@ -1,10 +1,27 @@
-/* log: where log lines go (I/O). */
+/* log: where log lines go (I/O).  See log.h.
+ *
+ * Each sink has a ring of bytes with one writer (the event loop) and one
+ * reader (the sink's thread): the writer appends records and moves head,
+ * the reader writes them out and moves tail; both indices run freely and
+ * are taken modulo the ring's size.  A record is a small header (length,
+ * priority, the wall-clock time of the event) and the line, padded to 8
+ * bytes; one that would not fit before the ring's end starts at its
+ * beginning, behind a wrap mark.  When a ring is full the line is lost for
+ * that sink and counted; the next line that fits is preceded by one
+ * event=log-lost line with the count.  The time stamp is formatted by the
+ * reader: the event loop only copies bytes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,13 +32,93 @@
 /* LogFile never grows past this: it is then renamed to LogFile.1 (one
  * generation kept), so the log takes at most twice this on disk. */
 #define LOG_FILE_MAX	(64L * 1024 * 1024)
+#define RING_BYTES	(1u << 20)	/* per sink: thousands of lines */
+#define REC_HDR		16
+#define REC_WRAP	UINT32_MAX
+#define REC_MAX		8192		/* longest line kept whole */
+#define IDLE_MS		200		/* a reader's poll backstop */
+
+enum { S_STDERR, S_SYSLOG, S_FILE };
+
+struct rec {
+	uint32_t len;
+	uint8_t prio;
+	uint8_t pad[3];
+	int64_t real_ns;
+};
+_Static_assert(sizeof(struct rec) == REC_HDR, "record header");
+
+struct sink {
+	const char *name;
+	int on;
+	char *buf;
+	_Atomic uint32_t head, tail;
+	_Atomic uint64_t written;	/* reader's count */
+	uint64_t lost, reported;	/* writer's counts */
+	_Atomic int sleeping;
+	_Atomic int done;
+	int efd;
+	pthread_t th;
+	int running;
+};
 
 static struct {
-	int to_stderr, to_syslog, fd;
-	off_t size;
-	int full;		/* could not rotate: file writes stopped */
+	int started;			/* the readers run */
+	int held;
+	int to_fd;			/* helper mode; -1: off */
 	char path[CFG_PATH_MAX];
-} lg = { 1, 0, -1, 0, 0, "" };
+	int fd;				/* LogFile: the file reader's */
+	off_t size;
+	int full;			/* could not rotate: file stopped */
+	_Atomic int reopen;
+	_Atomic int stop;
+	struct sink s[LOG_SINKS];
+} lg = {
+	.to_fd = -1, .fd = -1,
+	.s = { { .name = "stderr", .efd = -1 }, { .name = "syslog", .efd = -1 },
+	    { .name = "file", .efd = -1 } },
+};
+
+static int64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* "time=2026-11-22T00:15:49.123Z " in UTC. */
+static size_t
+stamp(char *buf, size_t len, int64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000);
+	struct tm tm;
+	char when[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	return (size_t)snprintf(buf, len, "time=%s.%03ldZ ", when,
+	    (long)(ns % 1000000000 / 1000000));
+}
+
+static void
+write_all(int fd, const char *s, size_t n)
+{
+	ssize_t r;
+
+	while (n > 0) {
+		r = write(fd, s, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;	/* a full disk: the line is gone, nothing else */
+		s += r;
+		n -= (size_t)r;
+	}
+}
+
+/* ---- the file sink, in its reader's thread ---- */
 
 static int
 open_file(void)
@@ -36,7 +133,7 @@ open_file(void)
 }
 
 /* Keep one old generation; if that fails, stop writing the file rather
- * than fill the disk, and say so once on the other channels. */
+ * than fill the disk. */
 static void
 rotate(void)
 {
@@ -46,36 +143,14 @@ rotate(void)
 	snprintf(old, sizeof(old), "%s.1", lg.path);
 	if (rename(lg.path, old) != 0 || (fd = open_file()) < 0) {
 		lg.full = 1;
-		if (lg.to_syslog)
-			syslog(LOG_ERR, "event=log-full path=%s", lg.path);
 		return;
 	}
 	close(lg.fd);
 	lg.fd = fd;
 }
 
-int
-log_open(const struct cfg_options *opt, int foreground, char *err,
-    size_t errlen)
-{
-	lg.to_stderr = foreground;
-	lg.to_syslog = opt->use_syslog;
-	snprintf(lg.path, sizeof(lg.path), "%s", opt->log_file);
-	if (lg.path[0] && (lg.fd = open_file()) < 0) {
-		snprintf(err, errlen, "LogFile %s: %s", lg.path,
-		    strerror(errno));
-		return -1;
-	}
-	/* In the background with nowhere else to go, use syslog. */
-	if (!foreground && !lg.path[0])
-		lg.to_syslog = 1;
-	if (lg.to_syslog)
-		openlog("gatekeeperd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-	return 0;
-}
-
-void
-log_reopen(void)
+static void
+file_reopen(void)
 {
 	int fd;
 
@@ -86,88 +161,264 @@ log_reopen(void)
 	lg.fd = fd;
 }
 
-void
-log_close(void)
+static void
+sink_write(int which, int prio, int64_t ns, const char *line, size_t n)
 {
+	char buf[REC_MAX + 64];
+	size_t k;
+
+	if (which == S_SYSLOG) {
+		syslog(prio, "%.*s", (int)n, line);
+		return;
+	}
+	k = stamp(buf, sizeof(buf), ns);
+	if (n > sizeof(buf) - k - 1)
+		n = sizeof(buf) - k - 1;
+	memcpy(buf + k, line, n);
+	buf[k + n] = '\n';
+	k += n + 1;
+	if (which == S_STDERR) {
+		write_all(STDERR_FILENO, buf, k);
+		return;
+	}
+	if (lg.fd >= 0 && !lg.full && lg.size + (off_t)k > LOG_FILE_MAX)
+		rotate();
+	if (lg.fd >= 0 && !lg.full) {
+		write_all(lg.fd, buf, k);
+		lg.size += (off_t)k;
+	}
+}
+
+/* ---- the rings ---- */
+
+static uint32_t
+rec_size(size_t n)
+{
+	return (uint32_t)((REC_HDR + n + 7) & ~(size_t)7);
+}
+
+/* Append one record; -1 when it does not fit. */
+static int
+push(struct sink *k, int prio, int64_t ns, const char *line, size_t n)
+{
+	uint32_t head = atomic_load_explicit(&k->head, memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&k->tail, memory_order_acquire);
+	uint32_t off = head & (RING_BYTES - 1), need = rec_size(n), pad = 0;
+	struct rec r = { (uint32_t)n, (uint8_t)prio, { 0, 0, 0 }, ns };
+	uint32_t wrap = REC_WRAP;
+
+	if (off + need > RING_BYTES)
+		pad = RING_BYTES - off;
+	if (RING_BYTES - (head - tail) < pad + need)
+		return -1;
+	if (pad) {
+		if (pad >= sizeof(wrap))
+			memcpy(k->buf + off, &wrap, sizeof(wrap));
+		head += pad;
+		off = 0;
+	}
+	memcpy(k->buf + off, &r, REC_HDR);
+	memcpy(k->buf + off + REC_HDR, line, n);
+	atomic_store_explicit(&k->head, head + need, memory_order_release);
+	return 0;
+}
+
+static void
+wake(struct sink *k)
+{
+	uint64_t one = 1;
+
+	if (atomic_load(&k->sleeping) && k->efd >= 0)
+		(void)!write(k->efd, &one, sizeof(one));
+}
+
+static void
+enqueue(struct sink *k, int prio, int64_t ns, const char *line, size_t n)
+{
+	char note[256];
+	int len;
+
+	if (n > REC_MAX)
+		n = REC_MAX;
+	/* Lines were lost: say so first, once there is room again. */
+	if (k->lost > k->reported) {
+		len = snprintf(note, sizeof(note), "event=log-lost sink=%s "
+		    "lines=%llu msg=\"the %s sink did not keep up\"", k->name,
+		    (unsigned long long)(k->lost - k->reported), k->name);
+		if (push(k, LOG_WARNING, ns, note, (size_t)len) != 0) {
+			k->lost++;
+			return;
+		}
+		k->reported = k->lost;
+	}
+	if (push(k, prio, ns, line, n) != 0)
+		k->lost++;
+}
+
+static void *
+reader(void *arg)
+{
+	struct sink *k = arg;
+	int which = (int)(k - lg.s);
+	struct pollfd pfd = { k->efd, POLLIN, 0 };
+	uint64_t junk;
+	struct rec r;
+
+	for (;;) {
+		uint32_t tail = atomic_load_explicit(&k->tail,
+		    memory_order_relaxed);
+		uint32_t head = atomic_load_explicit(&k->head,
+		    memory_order_acquire);
+
+		while (tail != head) {
+			uint32_t off = tail & (RING_BYTES - 1);
+
+			if (RING_BYTES - off >= REC_HDR)
+				memcpy(&r, k->buf + off, REC_HDR);
+			if (RING_BYTES - off < REC_HDR || r.len == REC_WRAP) {
+				tail += RING_BYTES - off;
+				continue;
+			}
+			sink_write(which, r.prio, r.real_ns,
+			    k->buf + off + REC_HDR, r.len);
+			tail += rec_size(r.len);
+			atomic_store_explicit(&k->tail, tail,
+			    memory_order_release);
+			atomic_fetch_add(&k->written, 1);
+			head = atomic_load_explicit(&k->head,
+			    memory_order_acquire);
+		}
+		atomic_store_explicit(&k->tail, tail, memory_order_release);
+		if (which == S_FILE && atomic_exchange(&lg.reopen, 0))
+			file_reopen();
+		if (atomic_load(&lg.stop))
+			break;
+		atomic_store(&k->sleeping, 1);
+		if (atomic_load(&k->head) == tail && !atomic_load(&lg.stop) &&
+		    poll(&pfd, 1, IDLE_MS) > 0)
+			(void)!read(k->efd, &junk, sizeof(junk));
+		atomic_store(&k->sleeping, 0);
+	}
+	atomic_store(&k->done, 1);
+	return NULL;
+}
+
+static int
+start_reader(struct sink *k)
+{
+	sigset_t all, old;
+	int rc;
+
+	if ((k->buf = malloc(RING_BYTES)) == NULL ||
+	    (k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		return -1;
+	/* Signals are the event loop's (signalfd): never a reader's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&k->th, NULL, reader, k);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return -1;
+	k->running = 1;
+	return 0;
+}
+
+int
+log_open(const struct cfg_options *opt, int foreground, char *err,
+    size_t errlen)
+{
+	unsigned i;
+
+	lg.s[S_STDERR].on = foreground;
+	lg.s[S_SYSLOG].on = opt->use_syslog;
+	snprintf(lg.path, sizeof(lg.path), "%s", opt->log_file);
+	if (lg.path[0] && (lg.fd = open_file()) < 0) {
+		snprintf(err, errlen, "LogFile %s: %s", lg.path,
+		    strerror(errno));
+		return -1;
+	}
+	lg.s[S_FILE].on = lg.path[0] != '\0';
+	/* In the background with nowhere else to go, use syslog. */
+	if (!foreground && !lg.path[0])
+		lg.s[S_SYSLOG].on = 1;
+	if (lg.s[S_SYSLOG].on)
+		openlog("gatekeeperd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	for (i = 0; i < LOG_SINKS; i++)
+		if (lg.s[i].on && start_reader(&lg.s[i]) != 0) {
+			snprintf(err, errlen, "log %s: %s", lg.s[i].name,
+			    strerror(errno ? errno : ENOMEM));
+			return -1;
+		}
+	lg.started = 1;
+	return 0;
+}
+
+void
+log_reopen(void)
+{
+	atomic_store(&lg.reopen, 1);
+	wake(&lg.s[S_FILE]);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+log_close(int wait_ms)
+{
+	int64_t end = mono_ms() + wait_ms;
+	unsigned i, busy;
+
+	if (!lg.started)
+		return;
+	/* Let them write what waits, as long as they keep up. */
+	do {
+		busy = 0;
+		for (i = 0; i < LOG_SINKS; i++) {
+			struct sink *k = &lg.s[i];
+
+			if (!k->running)
+				continue;
+			wake(k);
+			busy += atomic_load(&k->head) != atomic_load(&k->tail);
+		}
+		if (busy)
+			usleep(5000);
+	} while (busy && mono_ms() < end);
+	atomic_store(&lg.stop, 1);
+	for (i = 0; i < LOG_SINKS; i++) {
+		struct sink *k = &lg.s[i];
+
+		if (!k->running)
+			continue;
+		wake(k);
+		/* A reader stuck in a write is left to the exit. */
+		while (!atomic_load(&k->done) && mono_ms() < end + 100)
+			usleep(2000);
+		if (atomic_load(&k->done))
+			pthread_join(k->th, NULL);
+		else
+			pthread_detach(k->th);
+		k->running = 0;
+	}
+	lg.started = 0;
 	if (lg.fd >= 0)
 		close(lg.fd);
 	lg.fd = -1;
-	if (lg.to_syslog)
+	if (lg.s[S_SYSLOG].on)
 		closelog();
-}
-
-/* "time=2026-11-22T00:15:49.123Z " in UTC. */
-static size_t
-stamp(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	char when[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	return (size_t)snprintf(buf, len, "time=%s.%03ldZ ", when,
-	    ts.tv_nsec / 1000000);
-}
-
-static void
-write_all(int fd, const char *s, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = write(fd, s, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return;	/* a full disk must not stop verdicts */
-		s += r;
-		n -= (size_t)r;
-	}
-}
-
-/* Lines held back while verdicts are being computed (log_hold), written
- * by log_release once the kernel has its verdicts.  Full: written at once. */
-#define LOG_HOLD_LINES	128
-
-static struct {
-	int on;
-	unsigned n;
-	struct {
-		int prio;
-		char time[64];
-		char line[LOGFMT_LINE_MAX];
-	} l[LOG_HOLD_LINES];
-} held;
-
-static void
-put_line(int prio, const char *when, const char *line)
-{
-	char buf[LOGFMT_LINE_MAX + 64];
-	size_t n;
-
-	if (lg.to_syslog)
-		syslog(prio, "%s", line);
-	if (!lg.to_stderr && lg.fd < 0)
-		return;
-	n = (size_t)snprintf(buf, sizeof(buf), "%s%s\n", when, line);
-	if (n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	if (lg.to_stderr)
-		write_all(STDERR_FILENO, buf, n);
-	if (lg.fd >= 0 && !lg.full && lg.size + (off_t)n > LOG_FILE_MAX)
-		rotate();
-	if (lg.fd >= 0 && !lg.full) {
-		write_all(lg.fd, buf, n);
-		lg.size += (off_t)n;
-	}
 }
 
 void
 log_hold(void)
 {
-	held.on = 1;
+	lg.held = 1;
 }
 
 void
@@ -175,30 +426,82 @@ log_release(void)
 {
 	unsigned i;
 
-	held.on = 0;
-	for (i = 0; i < held.n; i++)
-		put_line(held.l[i].prio, held.l[i].time, held.l[i].line);
-	held.n = 0;
+	lg.held = 0;
+	for (i = 0; i < LOG_SINKS; i++)
+		if (lg.s[i].running)
+			wake(&lg.s[i]);
+}
+
+/* Helper mode: "<prio> line" to the daemon; stderr while it is gone. */
+static void
+to_daemon(int prio, const char *line)
+{
+	char buf[REC_MAX + 8];
+	int n = snprintf(buf, sizeof(buf), "L%d %s", prio, line);
+
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = (int)sizeof(buf) - 1;
+	if (send(lg.to_fd, buf, (size_t)n, MSG_NOSIGNAL) == n)
+		return;
+	n = (int)stamp(buf, sizeof(buf), real_ns());
+	snprintf(buf + n, sizeof(buf) - (size_t)n, "%s\n", line);
+	write_all(STDERR_FILENO, buf, strlen(buf));
 }
 
 void
 log_line(int prio, const char *line)
 {
-	char when[64];
+	size_t n = strlen(line);
+	int64_t ns;
+	unsigned i;
 
-	stamp(when, sizeof(when));
-	if (held.on && held.n == LOG_HOLD_LINES) {
-		log_release();	/* full: write what waits, hold on */
-		held.on = 1;
-	}
-	if (!held.on) {
-		put_line(prio, when, line);
+	if (lg.to_fd >= 0) {
+		to_daemon(prio, line);
 		return;
 	}
-	held.l[held.n].prio = prio;
-	memcpy(held.l[held.n].time, when, sizeof(when));
-	snprintf(held.l[held.n].line, sizeof(held.l[0].line), "%s", line);
-	held.n++;
+	ns = real_ns();
+	if (!lg.started) {
+		sink_write(S_STDERR, prio, ns, line, n);
+		return;
+	}
+	for (i = 0; i < LOG_SINKS; i++) {
+		if (!lg.s[i].running)
+			continue;
+		enqueue(&lg.s[i], prio, ns, line, n);
+		if (!lg.held)
+			wake(&lg.s[i]);
+	}
+}
+
+void
+log_to_fd(int fd)
+{
+	lg.to_fd = fd;
+	lg.started = 0;		/* the daemon's readers are not ours */
+	lg.fd = -1;
+	lg.path[0] = '\0';
+}
+
+unsigned
+log_stats(struct log_sink_stats *out, unsigned max)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < LOG_SINKS && n < max; i++) {
+		struct sink *k = &lg.s[i];
+
+		if (!k->on)
+			continue;
+		out[n].name = k->name;
+		out[n].on = k->running;
+		out[n].written = atomic_load(&k->written);
+		out[n].lost = k->lost;
+		out[n].queued = atomic_load(&k->head) - atomic_load(&k->tail);
+		n++;
+	}
+	return n;
 }
 
 static void
@@ -232,5 +535,6 @@ log_fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(LOG_CRIT, "fatal", fmt, ap);
 	va_end(ap);
+	log_close(1000);
 	exit(1);
 }

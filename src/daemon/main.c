@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
+#include "bgio.h"
 #include "conffile.h"
 #include "ctl.h"
 #include "log.h"
@@ -40,7 +43,9 @@
 #define SPAWNER_STOP_MS		8000	/* pending stop commands at exit */
 #define LOST_REPORT_MS		1000	/* queue-overflow episode lines */
 
-enum { PFD_PROTECTED, PFD_KNOCK, PFD_SIGNAL, PFD_NFT, PFD_FIXED };
+#define KSTATS_EVERY_MS		1000	/* kernel queue counters */
+
+enum { PFD_PROTECTED, PFD_KNOCK, PFD_SIGNAL, PFD_NFT, PFD_BGIO, PFD_FIXED };
 
 static struct {
 	const char *conf_path;
@@ -62,6 +67,12 @@ static struct {
 	uint64_t lost_pending;		/* unseen packets not yet reported */
 	int64_t table_lost_ms;		/* our table is gone and stays gone */
 	int64_t lost_since_ms;
+	uint64_t ot_pending;		/* one-time doors used: advance them */
+	int64_t kstats_ms;		/* next look at the kernel's counters */
+	uint64_t kdrops[2];		/* queue drops seen: knock, protected */
+	int kdrop_episode;
+	int save_failing;		/* a state save failed: say it once */
+	int64_t wd_ms;			/* systemd watchdog interval; 0: none */
 } D;
 
 static int64_t
@@ -191,11 +202,38 @@ state_dirty(void)
 		D.save_ms = now_ms() + SAVE_DELAY_MS;
 }
 
+/* The state file's text, formatted here (memory only), written by the
+ * bgio worker: no fsync on the verdict path. */
 static void
 state_save(void)
 {
-	D.save_ms = persist_save(&D.run, now_ms(), real_ms()) == 0 ? 0 :
-	    now_ms() + SAVE_RETRY_MS;
+	struct state_stop stops[SP_OWED];
+	unsigned n = spawner_owed(&D.sp, stops, SP_OWED);
+	size_t len;
+	char *buf = persist_format(&D.run, stops, n, now_ms(), real_ms(),
+	    &len);
+
+	D.save_ms = 0;
+	if (buf == NULL) {
+		D.save_ms = now_ms() + SAVE_RETRY_MS;
+		return;
+	}
+	bgio_save(D.run.cfg->opt.state_file, buf, len);
+}
+
+/* At start and at stop, with no packet waiting on us: write it now. */
+static void
+state_write_now(void)
+{
+	struct state_stop stops[SP_OWED];
+	unsigned n = spawner_owed(&D.sp, stops, SP_OWED);
+	size_t len;
+	char *buf = persist_format(&D.run, stops, n, now_ms(), real_ms(),
+	    &len);
+
+	if (buf != NULL && persist_write(&D.run, buf, len) == 0)
+		D.save_ms = 0;
+	free(buf);
 }
 
 
@@ -208,6 +246,10 @@ log_grant(const struct addr *src, unsigned door, int64_t expires_in,
 	char line[LOGFMT_LINE_MAX];
 	struct lf l;
 
+	/* A knock's grant is rare, but a flood of replays could make many;
+	 * an admin's is always logged. */
+	if (by == NULL && !rl_allow_rare(&D.rl, now_ms()))
+		return;
 	lf_init(&l, line, sizeof(line));
 	logfmt_grant(&l, D.run.cfg, src, door, expires_in);
 	if (by)
@@ -221,8 +263,9 @@ log_grant(const struct addr *src, unsigned door, int64_t expires_in,
 	}
 }
 
-/* Knock stages are per packet and rate-limited; lockouts, grants and
- * closes are rare and earned, and always logged. */
+/* Knock stages are per packet and rate-limited per source; lockouts,
+ * completions, grants and closes are rare, and have a generous bucket of
+ * their own (a spoofed flood can still cause lockouts). */
 static void
 emit_events(const struct verdict *v, int64_t now)
 {
@@ -235,7 +278,8 @@ emit_events(const struct verdict *v, int64_t now)
 		int rare = v->ev[i].type == KEV_LOCKOUT ||
 		    v->ev[i].type == KEV_COMPLETE;
 
-		if (!rare && !rl_allow(&D.rl, &v->pkt.src, now))
+		if (rare ? !rl_allow_rare(&D.rl, now) :
+		    !rl_allow(&D.rl, &v->pkt.src, now))
 			continue;
 		lf_init(&l, line, sizeof(line));
 		logfmt_knock(&l, cfg, &v->pkt.src, &v->ev[i]);
@@ -247,6 +291,8 @@ emit_events(const struct verdict *v, int64_t now)
 		    v->grant[i].evicted_one ? &v->grant[i].evicted : NULL,
 		    NULL);
 	for (i = 0; i < v->ncloses; i++) {
+		if (!rl_allow_rare(&D.rl, now))
+			continue;
 		lf_init(&l, line, sizeof(line));
 		logfmt_close(&l, cfg, &v->pkt.src, &v->close[i]);
 		emit(LOG_NOTICE, &l);
@@ -271,28 +317,50 @@ install_table(const struct config *cfg, const char *why)
 	return rc < 0 ? -1 : 0;
 }
 
-/* The door's one-time sequence was used: mark it, load the next, and
- * put the new knock ports into the ruleset. */
+/* The door's one-time sequence was used.  At once, in memory: the door
+ * has no sequence, so nothing in this batch can use the line again.
+ * After the batch's verdicts are out: the next line, the file marked (by
+ * the bgio worker), the ruleset updated (advance_one_time_doors). */
 static void
-advance_one_time(unsigned d)
+close_one_time(unsigned d)
 {
-	struct running *r = &D.run;
-	struct cfg_door *door = &r->cfg->door[d];
-	char err[512];
-
-	if (otseq_mark_used(door->one_time_file, r->otline[d], err,
-	    sizeof(err)) != 0)
-		log_msg(LOG_ERR, "one-time-error", "door %s: %s", door->name,
-		    err);
-	running_load_one_time(r, d);
-	verdict_door_changed(r->state, d);
-	if (!r->cfg->opt.ruleset_external)
-		install_table(r->cfg, "one-time sequence advanced");
-	state_dirty();
+	D.run.cfg->door[d].seq_len = 0;
+	verdict_door_changed(D.run.state, d);
+	D.ot_pending |= (uint64_t)1 << d;
 }
 
 static void
-run_completed(const struct verdict *v)
+advance_one_time_doors(void)
+{
+	struct running *r = &D.run;
+	unsigned d, used;
+
+	if (D.ot_pending == 0)
+		return;
+	for (d = 0; d < r->cfg->ndoors; d++) {
+		struct cfg_door *door = &r->cfg->door[d];
+
+		if (!((D.ot_pending >> d) & 1))
+			continue;
+		used = r->otline[d];
+		if (bgio_mark(door->one_time_file, used, (int)d) != 0)
+			log_msg(LOG_CRIT, "one-time-error", "door %s: %s:%u "
+			    "stays used for the life of this process and in "
+			    "State_File, but could not be marked in the file "
+			    "(too many marks waiting)", door->name,
+			    door->one_time_file, used);
+		running_load_one_time(r, d, used);
+		verdict_door_changed(r->state, d);
+	}
+	D.ot_pending = 0;
+	if (!r->cfg->opt.ruleset_external)
+		install_table(r->cfg, "one-time sequence advanced");
+	/* The position is saved at once: the file may not be writable. */
+	state_save();
+}
+
+static void
+run_completed(const struct verdict *v, int64_t now)
 {
 	unsigned i;
 
@@ -300,10 +368,10 @@ run_completed(const struct verdict *v)
 		const struct verdict_done *dn = &v->done[i];
 
 		if (dn->command && !dn->monitor)
-			spawner_run(&D.sp, D.run.cfg->door[dn->door].name,
-			    &v->pkt.src);
+			spawner_run(&D.sp, &D.run.cfg->door[dn->door],
+			    &v->pkt.src, now);
 		if (dn->one_time)
-			advance_one_time(dn->door);
+			close_one_time(dn->door);
 	}
 }
 
@@ -329,7 +397,7 @@ on_packet(void *arg, const uint8_t *pkt, size_t len, size_t wire)
 		emit(LOG_INFO, &l);
 	}
 	if (v->ndone)
-		run_completed(v);
+		run_completed(v, now);
 	return v->accept;
 }
 
@@ -370,6 +438,8 @@ expire_grants(int64_t now)
 	do {
 		n = grant_expire(D.run.grants, now, out, 64);
 		for (i = 0; i < n; i++) {
+			if (!rl_allow_rare(&D.rl, now))
+				continue;
 			lf_init(&l, line, sizeof(line));
 			logfmt_expire(&l, D.run.cfg, &out[i]);
 			emit(LOG_NOTICE, &l);
@@ -512,6 +582,8 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 	}
 	warn_restart_only(D.run.cfg, cfg);
 	running_carry_grants(&D.run, &next, now_ms());
+	running_carry_one_time(&D.run, &next);
+	D.ot_pending = 0;
 	next.state->st = D.run.state->st;	/* counters run on */
 	running_free(&D.run);
 	D.run = next;
@@ -520,7 +592,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 		D.protq = pq;
 	}
 	rl_set_rate(&D.rl, log_rate(cfg));
-	spawner_reload(&D.sp);
+	spawner_reload(&D.sp, D.run.cfg);
 	state_dirty();
 	log_msg(LOG_NOTICE, "reloaded", "%u doors, queues %u and %u",
 	    cfg->ndoors, cfg->opt.queue, cfg->opt.protected_queue);
@@ -572,6 +644,7 @@ ctl_grant(void *ctx, const struct addr *a, unsigned door, unsigned seconds,
     char *err, size_t errlen)
 {
 	int64_t now = now_ms();
+	const struct grant *g;
 	struct grant ev;
 	int pushed;
 
@@ -579,7 +652,9 @@ ctl_grant(void *ctx, const struct addr *a, unsigned door, unsigned seconds,
 	(void)err;
 	(void)errlen;
 	pushed = grant_add(D.run.grants, a, door, now + seconds * 1000LL, &ev);
-	log_grant(a, door, seconds * 1000LL, pushed ? &ev : NULL, "ctl");
+	g = grant_find(D.run.grants, a, door, now);
+	log_grant(a, door, g ? g->expires_ms - now : seconds * 1000LL,
+	    pushed ? &ev : NULL, "ctl");
 	state_dirty();
 	return 0;
 }
@@ -697,6 +772,8 @@ signal_fd(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGQUIT);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -719,7 +796,9 @@ on_signal(int fd)
 		case SIGUSR1:
 			log_reopen();
 			break;
-		default:
+		case SIGUSR2:
+			break;		/* reserved: nothing */
+		default:		/* TERM, INT, QUIT */
 			D.stop = (int)si.ssi_signo;
 		}
 	}
@@ -741,10 +820,74 @@ poll_timeout(int64_t now)
 		next = earliest(next, D.lost_since_ms + LOST_REPORT_MS);
 	next = earliest(next, D.reinstall_ms);
 	next = earliest(next, D.save_ms);
+	next = earliest(next, D.kstats_ms);
+	if (D.wd_ms > 0)		/* beat while idle, for the watchdog */
+		next = earliest(next, now + D.wd_ms / 4);
+	next = earliest(next, spawner_next_deadline(&D.sp));
 	next = earliest(next, ctl_next_deadline(D.ctl));
 	if (next <= now)
 		return 0;
 	return next - now > 60000 ? 60000 : (int)(next - now);
+}
+
+/* The kernel's counters of packets it dropped from our queues (full
+ * queue, full socket): lost enforcement (protected) or lost observations
+ * (knock) are never silent.  Once per episode; the count when it ends. */
+static void
+watch_kernel_drops(int64_t now)
+{
+	struct queue_kstats k[2];
+	uint64_t d[2], more = 0;
+	int i;
+
+	D.kstats_ms = now + KSTATS_EVERY_MS;
+	queue_kstats(D.run.cfg->opt.queue, &k[0]);
+	queue_kstats(D.run.cfg->opt.protected_queue, &k[1]);
+	for (i = 0; i < 2; i++) {
+		d[i] = k[i].queue_dropped + k[i].user_dropped;
+		if (d[i] > D.kdrops[i])
+			more += d[i] - D.kdrops[i];
+	}
+	if (more && !D.kdrop_episode)
+		log_msg(LOG_ERR, "queue-drops", "the kernel dropped %llu "
+		    "packets from queues %u and %u (full): new connections "
+		    "waited for a SYN retransmission", (unsigned long long)more,
+		    D.run.cfg->opt.queue, D.run.cfg->opt.protected_queue);
+	else if (!more && D.kdrop_episode)
+		log_msg(LOG_WARNING, "queue-drops-over", "no more drops; %llu "
+		    "and %llu so far (knock and protected queue)",
+		    (unsigned long long)d[0], (unsigned long long)d[1]);
+	D.kdrop_episode = more != 0;
+	D.kdrops[0] = d[0];
+	D.kdrops[1] = d[1];
+}
+
+/* Results of the bgio worker's file writes. */
+static void
+on_bgio(void)
+{
+	struct bgio_result r;
+
+	while (bgio_result(&r)) {
+		if (r.kind == BGIO_SAVE && r.rc != 0) {
+			if (!D.save_failing)
+				log_msg(LOG_ERR, "state-save-failed", "%s "
+				    "(retrying every %d s)", r.err,
+				    SAVE_RETRY_MS / 1000);
+			D.save_failing = 1;
+			if (D.save_ms == 0)
+				D.save_ms = now_ms() + SAVE_RETRY_MS;
+		} else if (r.kind == BGIO_SAVE) {
+			if (D.save_failing)
+				log_msg(LOG_NOTICE, "state-saved", "%s "
+				    "written again", D.run.cfg->opt.state_file);
+			D.save_failing = 0;
+		} else if (r.rc != 0)
+			log_msg(LOG_CRIT, "one-time-error", "%s: the line stays "
+			    "used for the life of this process and in "
+			    "State_File, but the file does not show it (make "
+			    "it writable: see gatekeeper.conf(5))", r.err);
+	}
 }
 
 static void
@@ -755,8 +898,15 @@ due_work(int64_t now)
 	report_lost(now);
 	if (D.reinstall_ms && now >= D.reinstall_ms)
 		reinstall("is still missing");
+	spawner_tick(&D.sp, now);
+	if (D.sp.changed) {		/* an owed stop came or went */
+		D.sp.changed = 0;
+		state_dirty();
+	}
 	if (D.save_ms && now >= D.save_ms)
 		state_save();
+	if (now >= D.kstats_ms)
+		watch_kernel_drops(now);
 }
 
 /* Answer a queue; a socket error is fatal (verdicts would stop). */
@@ -769,6 +919,7 @@ serve(struct queue *q)
 	log_hold();
 	n = queue_process(q, on_packet, on_gap, NULL, err, sizeof(err));
 	log_release();
+	advance_one_time_doors();	/* after the batch's verdicts */
 	if (n >= 0)
 		return 0;
 	log_msg(LOG_ERR, "error", "%s", err);
@@ -778,18 +929,22 @@ serve(struct queue *q)
 static int
 event_loop(int sigfd)
 {
-	struct pollfd pfd[PFD_FIXED + CTL_POLLFDS];
-	unsigned nctl;
+	struct pollfd pfd[PFD_FIXED + SP_POLLFDS + CTL_POLLFDS];
+	unsigned nsp, nctl;
 	int rc = 0;
 
-	while (!D.stop && rc == 0) {
+	while (!D.stop && rc == 0 && !D.sp.fatal) {
 		due_work(now_ms());
+		bgio_beat();
 		pfd[PFD_PROTECTED] = (struct pollfd){ queue_fd(D.protq), POLLIN, 0 };
 		pfd[PFD_KNOCK] = (struct pollfd){ queue_fd(D.knockq), POLLIN, 0 };
 		pfd[PFD_SIGNAL] = (struct pollfd){ sigfd, POLLIN, 0 };
 		pfd[PFD_NFT] = (struct pollfd){ D.watchfd, POLLIN, 0 };
-		nctl = ctl_pollfds(D.ctl, pfd + PFD_FIXED, CTL_POLLFDS);
-		if (poll(pfd, PFD_FIXED + nctl, poll_timeout(now_ms())) < 0) {
+		pfd[PFD_BGIO] = (struct pollfd){ bgio_fd(), POLLIN, 0 };
+		nsp = spawner_pollfds(&D.sp, pfd + PFD_FIXED);
+		nctl = ctl_pollfds(D.ctl, pfd + PFD_FIXED + nsp, CTL_POLLFDS);
+		if (poll(pfd, PFD_FIXED + nsp + nctl,
+		    poll_timeout(now_ms())) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_ERR, "error", "poll: %s", strerror(errno));
@@ -805,12 +960,40 @@ event_loop(int sigfd)
 			on_signal(sigfd);
 		if (pfd[PFD_NFT].revents & POLLIN)
 			on_nft_event();
-		ctl_process(D.ctl, pfd + PFD_FIXED, nctl, now_ms());
+		if (pfd[PFD_BGIO].revents & POLLIN)
+			on_bgio();
+		spawner_on_poll(&D.sp, pfd + PFD_FIXED, nsp, now_ms());
+		ctl_process(D.ctl, pfd + PFD_FIXED + nsp, nctl, now_ms());
 	}
+	if (D.sp.fatal)
+		rc = -1;
 	return rc;
 }
 
 /* --- start and stop ----------------------------------------------------- */
+
+/* systemd (Type=notify): ready once the table and queues are up; the
+ * watchdog, if the unit has one, is pinged while the loop goes round. */
+static void
+notify_ready(void)
+{
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+		bgio_watchdog(usec);
+		D.wd_ms = (int64_t)(usec / 1000);
+	}
+	(void)sd_notifyf(0, "READY=1\nSTATUS=gating: %u doors, queues %u "
+	    "and %u", D.run.cfg->ndoors, D.run.cfg->opt.queue,
+	    D.run.cfg->opt.protected_queue);
+}
+
+static void
+notify_stopping(void)
+{
+	(void)sd_notify(0, "STOPPING=1\nSTATUS=stopping: the gate stays "
+	    "closed");
+}
 
 static void
 write_pid(const char *path)
@@ -887,6 +1070,7 @@ teardown(void)
 {
 	/* Pending stop commands run while the table still enforces. */
 	spawner_stop(&D.sp, SPAWNER_STOP_MS);
+	bgio_stop();			/* its last save is done */
 	close_queues();
 	nftwatch_close(D.watchfd);
 	ctl_close(D.ctl);
@@ -895,6 +1079,9 @@ teardown(void)
 static int
 run_daemon(struct config *cfg)
 {
+	static struct state_stop stops[SP_OWED];
+	unsigned nstops;
+	uint64_t seed;
 	char err[512];
 	int sigfd, rc;
 
@@ -902,17 +1089,26 @@ run_daemon(struct config *cfg)
 		fprintf(stderr, "gatekeeperd: %s\n", err);
 		return 1;
 	}
+	if (getrandom(&D.key, sizeof(D.key), 0) != (ssize_t)sizeof(D.key) ||
+	    getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		log_fatal("getrandom: %s", strerror(errno));
 	/* The command helper keeps our starting privileges and nothing
 	 * else: fork it before any queue, netlink or control socket. */
-	if (spawner_start(&D.sp, D.conf_path, cfg, err, sizeof(err)) != 0)
+	if (spawner_start(&D.sp, D.conf_path, cfg, seed, err, sizeof(err)) != 0)
 		log_fatal("%s", err);
-	if (getrandom(&D.key, sizeof(D.key), 0) != (ssize_t)sizeof(D.key))
-		log_fatal("getrandom: %s", strerror(errno));
+	if (bgio_start(err, sizeof(err)) != 0)
+		log_fatal("%s", err);
 	rl_init(&D.rl, &D.key, log_rate(cfg));
 	if (running_new(&D.run, cfg, &D.key) != 0)
 		log_fatal("out of memory for %u sources", cfg->opt.max_sources);
 	D.started_ms = now_ms();
-	persist_restore(&D.run, now_ms(), real_ms());
+	persist_restore(&D.run, stops, SP_OWED, &nstops, now_ms(), real_ms());
+	/* Stops owed by the last run, less those its helper ran at the end;
+	 * saved before the record of what it ran goes. */
+	if (spawner_restore(&D.sp, stops, nstops, now_ms())) {
+		state_write_now();
+		spawner_forget_done(&D.sp);
+	}
 	if ((sigfd = signal_fd()) < 0)
 		log_fatal("signalfd: %s", strerror(errno));
 	setup(cfg);
@@ -926,16 +1122,18 @@ run_daemon(struct config *cfg)
 	    cfg->ndoors, cfg->opt.queue, cfg->opt.protected_queue,
 	    cfg->opt.ruleset_external ? "external ruleset, " : "",
 	    nft_backend_name(D.backend));
+	notify_ready();
 	rc = event_loop(sigfd);
+	notify_stopping();
 	log_stop();
 	teardown();
-	state_save();
+	state_write_now();
 	if (D.run.cfg->opt.pid_file[0])
 		unlink(D.run.cfg->opt.pid_file);
 	running_free(&D.run);
 	close(sigfd);
 	log_msg(LOG_NOTICE, "stopped", "%s", rc == 0 ? "clean" : "on error");
-	log_close();
+	log_close(2000);
 	return rc == 0 ? 0 : 1;
 }
 

@@ -21,8 +21,8 @@ skipped(const char *s, size_t n)
 }
 
 int
-otseq_load(const char *path, struct cfg_door *d, unsigned *line, char *err,
-    size_t errlen)
+otseq_load(const char *path, unsigned after, struct cfg_door *d,
+    unsigned *line, char *err, size_t errlen)
 {
 	char *buf = NULL, msg[CFG_ERR_MAX];
 	size_t cap = 0;
@@ -38,7 +38,7 @@ otseq_load(const char *path, struct cfg_door *d, unsigned *line, char *err,
 	}
 	while ((n = getline(&buf, &cap, f)) >= 0) {
 		ln++;
-		if (skipped(buf, (size_t)n))
+		if (ln <= after || skipped(buf, (size_t)n))
 			continue;
 		if (config_door_set_sequence(d, buf, (size_t)n, msg,
 		    sizeof(msg)) != 0) {

@@ -11,12 +11,15 @@
 
 #include "config.h"
 
-/* Load the first unused sequence of path into d and its line number into
- * *line: 0.  1 when no unused line is left, -1 on error ("path:line: ..."
- * or "path: ..." in err); in both cases d is left inactive (seq_len 0), so
- * a spent or broken file closes the door rather than crash it. */
-int otseq_load(const char *path, struct cfg_door *d, unsigned *line,
-    char *err, size_t errlen);
+/* Load the first unused sequence of path after line `after` (0: from the
+ * start) into d and its line number into *line: 0.  Lines up to `after`
+ * count as used whatever the file says (the daemon may have used them
+ * without being able to mark them).  1 when no unused line is left, -1 on
+ * error ("path:line: ..." or "path: ..." in err); in both cases d is left
+ * inactive (seq_len 0), so a spent or broken file closes the door rather
+ * than crash it. */
+int otseq_load(const char *path, unsigned after, struct cfg_door *d,
+    unsigned *line, char *err, size_t errlen);
 /* Mark line (1-based) of path used, on disk (fsync'd) before returning 0;
  * -1 with err set.  A line marked already is left alone. */
 int otseq_mark_used(const char *path, unsigned line, char *err,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bgio.h"
 #include "log.h"
 #include "logfmt.h"
 #include "otseq.h"
@@ -13,33 +14,40 @@
 #include "state.h"
 #include "statefile.h"
 
-int
-persist_save(const struct running *r, int64_t mono, int64_t real)
+char *
+persist_format(const struct running *r, const struct state_stop *stops,
+    unsigned n_stops, int64_t mono, int64_t real, size_t *len)
 {
 	struct state_otseq ot[CFG_MAX_DOORS];
 	struct state_wstats ws;
-	int rc;
 	unsigned d, n_ot = 0;
-	char err[512], *buf;
-	size_t len;
+	char *buf;
 
 	for (d = 0; d < r->cfg->ndoors; d++)
 		if (r->cfg->door[d].one_time_file[0])
 			ot[n_ot++] = (struct state_otseq){ d, r->otline[d] };
-	len = state_format(NULL, 0, r->cfg, r->grants, ot, n_ot, mono, real,
-	    &ws);
-	if ((buf = malloc(len + 1)) == NULL)
-		return -1;
-	state_format(buf, len + 1, r->cfg, r->grants, ot, n_ot, mono, real,
-	    &ws);
-	if ((rc = statefile_save(r->cfg->opt.state_file, buf, len, err,
-	    sizeof(err))) != 0)
-		log_msg(LOG_WARNING, "state-save-failed", "%s", err);
+	*len = state_format(NULL, 0, r->cfg, r->grants, ot, n_ot, stops,
+	    n_stops, mono, real, &ws);
+	if ((buf = malloc(*len + 1)) == NULL)
+		return NULL;
+	state_format(buf, *len + 1, r->cfg, r->grants, ot, n_ot, stops,
+	    n_stops, mono, real, &ws);
 	if (ws.omitted)
 		log_msg(LOG_WARNING, "state-save-partial",
 		    "%u records left out of %s", ws.omitted,
 		    r->cfg->opt.state_file);
-	free(buf);
+	return buf;
+}
+
+int
+persist_write(const struct running *r, const char *buf, size_t len)
+{
+	char err[512];
+	int rc;
+
+	if ((rc = statefile_save(r->cfg->opt.state_file, buf, len, err,
+	    sizeof(err))) != 0)
+		log_msg(LOG_WARNING, "state-save-failed", "%s", err);
 	return rc;
 }
 
@@ -63,26 +71,27 @@ log_restore_drops(const struct state_report *rep)
 	}
 }
 
-/* A one-time position saved further on than the file says (a crash
- * between the two writes): mark the lines in between used. */
+/* One-time positions: the saved line is the active one, every line before
+ * it was used, whether or not the file could be marked; mark what it does
+ * not show yet (in the background, best effort). */
 static void
 catch_up_one_time(struct running *r, const struct state_otseq *ot,
     unsigned n_ot)
 {
+	struct cfg_door tmp;
 	char err[512];
-	unsigned i, guard;
+	unsigned i, ln, after;
 
 	for (i = 0; i < n_ot; i++) {
 		struct cfg_door *door = &r->cfg->door[ot[i].door];
 
-		for (guard = 0; guard < 1024 && door->seq_len > 0 &&
-		    r->otline[ot[i].door] < ot[i].line; guard++) {
-			if (otseq_mark_used(door->one_time_file,
-			    r->otline[ot[i].door], err, sizeof(err)) != 0 ||
-			    otseq_load(door->one_time_file, door,
-			    &r->otline[ot[i].door], err, sizeof(err)) < 0)
-				break;
-		}
+		if (ot[i].line == 0)
+			continue;
+		for (after = 0; otseq_load(door->one_time_file, after, &tmp,
+		    &ln, err, sizeof(err)) == 0 && ln < ot[i].line; after = ln)
+			(void)bgio_mark(door->one_time_file, ln,
+			    (int)ot[i].door);
+		running_load_one_time(r, ot[i].door, ot[i].line - 1);
 		verdict_door_changed(r->state, ot[i].door);
 	}
 }
@@ -105,7 +114,8 @@ restore_real_ms(const char *path, int64_t now)
 /* Grants and one-time positions of the last run; a bad file is set aside
  * and the daemon starts empty. */
 void
-persist_restore(struct running *r, int64_t mono, int64_t real)
+persist_restore(struct running *r, struct state_stop *stops, unsigned max,
+    unsigned *n_stops, int64_t mono, int64_t real)
 {
 	const char *path = r->cfg->opt.state_file;
 	struct state_otseq ot[CFG_MAX_DOORS];
@@ -115,6 +125,7 @@ persist_restore(struct running *r, int64_t mono, int64_t real)
 	unsigned n_ot = 0;
 	int rc;
 
+	*n_stops = 0;
 	rc = statefile_load(path, &buf, &len, err, sizeof(err));
 	if (rc == -1) {
 		log_msg(LOG_WARNING, "state-unreadable", "%s; starting empty",
@@ -124,13 +135,14 @@ persist_restore(struct running *r, int64_t mono, int64_t real)
 	if (rc == 0 && buf == NULL)
 		return;				/* first start */
 	if (rc == 0 && state_parse(buf, len, r->cfg, r->grants, ot,
-	    CFG_MAX_DOORS, &n_ot, mono, restore_real_ms(path, real), &rep, err,
-	    sizeof(err)) == 0) {
+	    CFG_MAX_DOORS, &n_ot, stops, max, n_stops, mono,
+	    restore_real_ms(path, real), &rep, err, sizeof(err)) == 0) {
 		free(buf);
 		log_msg(LOG_NOTICE, "state-restore", "%s: %u grants restored, "
-		    "%u expired, %u clamped, %u dropped, %u one-time positions",
-		    path, rep.restored, rep.expired, rep.clamped,
-		    rep.dropped + rep.ot_dropped, rep.ot_restored);
+		    "%u expired, %u clamped, %u dropped, %u one-time positions, "
+		    "%u owed stop commands", path, rep.restored, rep.expired,
+		    rep.clamped, rep.dropped + rep.ot_dropped + rep.stops_dropped,
+		    rep.ot_restored, rep.stops_restored);
 		log_restore_drops(&rep);
 		catch_up_one_time(r, ot, n_ot);
 		return;

@@ -8,25 +8,38 @@
 #include "otseq.h"
 #include "running.h"
 
-/* The active line of door d's One_Time_Sequences file.  A door whose file
- * is spent, broken or clashes with an opened port stays inactive. */
+/* Door d's active one-time sequence: the first usable line after line
+ * `after` (0: from the start).  A line that clashes with an opened or
+ * public port, or that a port scan could complete, is skipped (logged).
+ * A door whose file is spent or broken stays inactive; otline[d] then
+ * still moves past every line used. */
 void
-running_load_one_time(struct running *r, unsigned d)
+running_load_one_time(struct running *r, unsigned d, unsigned after)
 {
 	struct cfg_door *door = &r->cfg->door[d];
-	char err[512];
-	int rc;
+	char err[512], why[512];
+	unsigned line = 0, guard;
+	int rc = 1;
 
-	rc = otseq_load(door->one_time_file, door, &r->otline[d], err,
-	    sizeof(err));
-	if (rc == 0 && config_door_seq_conflict(r->cfg, d, err, sizeof(err))) {
-		door->seq_len = 0;
-		rc = -1;
+	for (guard = 0; guard < 65536; guard++) {
+		rc = otseq_load(door->one_time_file, after, door, &line, err,
+		    sizeof(err));
+		if (rc != 0)
+			break;
+		if (!config_door_seq_conflict(r->cfg, d, why, sizeof(why))) {
+			r->otline[d] = line;
+			return;
+		}
+		log_msg(LOG_ERR, "one-time-error", "door %s: %s:%u: %s (line "
+		    "skipped)", door->name, door->one_time_file, line, why);
+		after = line;
 	}
+	door->seq_len = 0;
+	r->otline[d] = after + 1;	/* nothing at or before it is usable */
 	if (rc == 1)
 		log_msg(LOG_WARNING, "one-time-spent", "door %s: %s",
 		    door->name, err);
-	else if (rc != 0)
+	else
 		log_msg(LOG_ERR, "one-time-error", "door %s: %s", door->name,
 		    err);
 }
@@ -38,7 +51,7 @@ load_all_one_time(struct running *r)
 
 	for (d = 0; d < r->cfg->ndoors; d++)
 		if (r->cfg->door[d].one_time_file[0])
-			running_load_one_time(r, d);
+			running_load_one_time(r, d, 0);
 }
 
 void
@@ -77,7 +90,7 @@ running_carry_grants(const struct running *old, struct running *next, int64_t no
 	unsigned i;
 	int d;
 
-	for (i = 0; i < old->grants->cap; i++) {
+	for (i = 0; i < grant_span(old->grants); i++) {
 		const struct grant *g = &old->grants->g[i];
 
 		if (!g->used || g->expires_ms <= now)
@@ -92,5 +105,27 @@ running_carry_grants(const struct running *old, struct running *next, int64_t no
 		logfmt_expire(&l, old->cfg, g);
 		lf_str(&l, "reason", "door-removed");
 		log_line(LOG_NOTICE, line);
+	}
+}
+
+void
+running_carry_one_time(const struct running *old, struct running *next)
+{
+	unsigned d;
+	int o;
+
+	for (d = 0; d < next->cfg->ndoors; d++) {
+		const struct cfg_door *door = &next->cfg->door[d];
+
+		if (!door->one_time_file[0])
+			continue;
+		o = config_door_find(old->cfg, door->name);
+		if (o < 0 || strcmp(old->cfg->door[o].one_time_file,
+		    door->one_time_file) != 0 ||
+		    old->otline[o] <= next->otline[d])
+			continue;
+		/* Used in memory, maybe not marked on disk: never again. */
+		running_load_one_time(next, d, old->otline[o] - 1);
+		verdict_door_changed(next->state, d);
 	}
 }

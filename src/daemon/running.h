@@ -17,7 +17,8 @@ struct running {
 	struct knock_table *knocks;
 	struct grant_table *grants;
 	struct gk_state *state;
-	unsigned otline[CFG_MAX_DOORS];	/* active one-time sequence line */
+	unsigned otline[CFG_MAX_DOORS];	/* active one-time sequence line;
+					 * every line before it is used */
 };
 
 /* Tables sized by cfg, one-time sequences loaded; takes cfg over.
@@ -25,12 +26,17 @@ struct running {
 int running_new(struct running *r, struct config *cfg,
     const struct siphash_key *key);
 void running_free(struct running *r);
-/* Load door d's active one-time sequence.  A door whose file is spent,
- * broken or clashes with an opened port stays inactive (logged). */
-void running_load_one_time(struct running *r, unsigned d);
+/* Load door d's active one-time sequence: the first usable line after
+ * line `after`.  A door whose file is spent or broken stays inactive
+ * (logged); lines that clash or a scan could complete are skipped. */
+void running_load_one_time(struct running *r, unsigned d, unsigned after);
 /* Copy grants of doors that still exist (by name) from old into next;
  * the others end, logged as event=expire reason=door-removed. */
 void running_carry_grants(const struct running *old, struct running *next,
     int64_t now_ms);
+
+/* One-time positions of doors that still read the same file: a line the
+ * old configuration used stays used, marked on disk or not. */
+void running_carry_one_time(const struct running *old, struct running *next);
 
 #endif

@@ -460,7 +460,7 @@ check "corrupt state: the daemon works" eval \
 stop_d TERM
 # A foreign file: a state file of a version this daemon does not know.
 check "a state file with the grant was written" grep -q "^grant $C4 ssh " "$WORK/state"
-sed -i 's/^gatekeeper-state 1$/gatekeeper-state 9/' "$WORK/state"
+sed -i 's/^gatekeeper-state 2$/gatekeeper-state 9/' "$WORK/state"
 cp "$WORK/state" "$WORK/state.orig"
 start_daemon "$BASE" || exit 1
 check "foreign state: warning logged" log_has \

@@ -76,24 +76,40 @@ static const char *const file =
     "  # spent by hand\n"			/* 6 */
     " 2002:udp,3002\n";				/* 7: no newline after */
 
+/* Lines up to `after` are used, whatever the file says: a read-only
+ * file never gives a sequence out twice. */
+START_TEST(load_after_a_line)
+{
+	unsigned line = 0;
+
+	put(file);
+	ck_assert_int_eq(otseq_load(path, 3, &door, &line, err, sizeof(err)), 0);
+	ck_assert_uint_eq(line, 5);
+	ck_assert_int_eq(otseq_load(path, 5, &door, &line, err, sizeof(err)), 0);
+	ck_assert_uint_eq(line, 7);
+	ck_assert_int_eq(otseq_load(path, 7, &door, &line, err, sizeof(err)), 1);
+	ck_assert_uint_eq(door.seq_len, 0);
+}
+END_TEST
+
 START_TEST(load_and_use_up)
 {
 	unsigned line = 0;
 
 	put(file);
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 0);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 0);
 	ck_assert_uint_eq(line, 3);
 	ck_assert_str_eq(seq(), "2000/tcp,3000/udp,4000/tcp");
 	/* Loading again without marking gives the same line. */
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 0);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 0);
 	ck_assert_uint_eq(line, 3);
 
 	ck_assert_int_eq(otseq_mark_used(path, 3, err, sizeof(err)), 0);
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 0);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 0);
 	ck_assert_uint_eq(line, 5);
 	ck_assert_str_eq(seq(), "2001/tcp,3001/udp,4001/tcp");
 	ck_assert_int_eq(otseq_mark_used(path, 5, err, sizeof(err)), 0);
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 0);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 0);
 	ck_assert_uint_eq(line, 7);
 	ck_assert_str_eq(seq(), "2002/udp,3002/tcp");
 	ck_assert_int_eq(otseq_mark_used(path, 7, err, sizeof(err)), 0);
@@ -110,7 +126,7 @@ START_TEST(load_and_use_up)
 
 	/* Spent: the door is shut, not left with its old sequence. */
 	line = 99;
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 1);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 1);
 	ck_assert_uint_eq(door.seq_len, 0);
 	ck_assert_uint_eq(line, 99);
 	ck_assert_ptr_nonnull(strstr(err, "no unused sequence left"));
@@ -124,11 +140,11 @@ START_TEST(first_byte_is_overwritten)
 	/* Without a leading blank, the first digit goes (knockd's advice:
 	 * start each line with a blank). */
 	put("7000,8000\n9000,9100\n");
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 0);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 0);
 	ck_assert_uint_eq(line, 1);
 	ck_assert_int_eq(otseq_mark_used(path, 1, err, sizeof(err)), 0);
 	ck_assert_str_eq(contents(), "#000,8000\n9000,9100\n");
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 0);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 0);
 	ck_assert_uint_eq(line, 2);
 	ck_assert_str_eq(seq(), "9000/tcp,9100/tcp");
 	/* Marking twice changes nothing more. */
@@ -144,7 +160,7 @@ START_TEST(bad_line)
 
 	put("# header\n 2000,70000\n 3000\n");
 	door.seq_len = 3;
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), -1);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:2: bad port '70000' in Sequence",
 	    path);
 	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
@@ -158,13 +174,13 @@ START_TEST(empty_and_missing_files)
 	unsigned line = 0;
 
 	put("");
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 1);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 1);
 	put("\n# nothing\n\n");
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 1);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 1);
 
 	unlink(path);
 	door.seq_len = 2;
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), -1);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), -1);
 	ck_assert_uint_eq(door.seq_len, 0);
 	ck_assert_ptr_nonnull(strstr(err, path));
 	ck_assert_ptr_nonnull(strstr(err, "No such file"));
@@ -208,10 +224,10 @@ START_TEST(long_file)
 		    "#%05u,%u\n", i, 10000 + i);
 	snprintf(big + off, sizeof(big) - off, " 1,2\n 3,4\n");
 	put(big);
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 0);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 0);
 	ck_assert_uint_eq(line, 2001);
 	ck_assert_int_eq(otseq_mark_used(path, line, err, sizeof(err)), 0);
-	ck_assert_int_eq(otseq_load(path, &door, &line, err, sizeof(err)), 0);
+	ck_assert_int_eq(otseq_load(path, 0, &door, &line, err, sizeof(err)), 0);
 	ck_assert_uint_eq(line, 2002);
 	ck_assert_str_eq(seq(), "3/tcp,4/tcp");
 }
@@ -225,6 +241,7 @@ otseq_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, load_and_use_up);
+	tcase_add_test(tc, load_after_a_line);
 	tcase_add_test(tc, first_byte_is_overwritten);
 	tcase_add_test(tc, bad_line);
 	tcase_add_test(tc, empty_and_missing_files);

@@ -68,6 +68,23 @@ START_TEST(sources_apart_and_global_cap)
 }
 END_TEST
 
+START_TEST(rare_lines_have_their_own_bucket)
+{
+	struct ratelimit rl;
+	unsigned i, ok = 0;
+
+	rl_init(&rl, &key, (struct rl_rate){ 5, 1, 20 });
+	for (i = 0; i < 5000; i++)
+		ok += (unsigned)rl_allow_rare(&rl, 1000);
+	ck_assert_uint_eq(ok, RL_RARE_BURST);
+	ck_assert_uint_eq(rl_take_suppressed(&rl), 5000 - RL_RARE_BURST);
+	/* A second later, RL_RARE_RATE more. */
+	for (i = ok = 0; i < 5000; i++)
+		ok += (unsigned)rl_allow_rare(&rl, 2000);
+	ck_assert_uint_eq(ok, RL_RARE_RATE);
+}
+END_TEST
+
 Suite *
 ratelimit_suite(void)
 {
@@ -77,6 +94,7 @@ ratelimit_suite(void)
 	tcase_add_test(tc, burst_then_rate);
 	tcase_add_test(tc, per_minute);
 	tcase_add_test(tc, sources_apart_and_global_cap);
+	tcase_add_test(tc, rare_lines_have_their_own_bucket);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -83,12 +83,12 @@ static char *
 format(const struct grant_table *gt, const struct state_otseq *ot,
     unsigned n_ot, int64_t mono, int64_t real, struct state_wstats *ws)
 {
-	size_t need = state_format(NULL, 0, &cfg, gt, ot, n_ot, mono, real,
+	size_t need = state_format(NULL, 0, &cfg, gt, ot, n_ot, NULL, 0, mono, real,
 	    NULL);
 	char *buf = malloc(need + 1);
 
 	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(state_format(buf, need + 1, &cfg, gt, ot, n_ot, mono,
+	ck_assert_uint_eq(state_format(buf, need + 1, &cfg, gt, ot, n_ot, NULL, 0, mono,
 	    real, ws), need);
 	ck_assert_uint_eq(strlen(buf), need);
 	return buf;
@@ -104,7 +104,8 @@ parse_with(const struct config *c, const char *text, size_t len,
 	struct grant_table *gt = grant_new(64, &key);
 
 	ck_assert_ptr_nonnull(gt);
-	*rc = state_parse(text, len, c, gt, ot, max_ot, n_ot, mono, real, &rep,
+	*rc = state_parse(text, len, c, gt, ot, max_ot, n_ot, NULL, 0, NULL, mono,
+	    real, &rep,
 	    err, sizeof(err));
 	return gt;
 }
@@ -151,7 +152,7 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(ws.omitted, 0);
 	/* Wall-clock expiry = now_real + time left. */
 	ck_assert_str_eq(text + strlen(text) - 6, "end 4\n");
-	ck_assert_ptr_eq(strstr(text, "gatekeeper-state 1\n"), text);
+	ck_assert_ptr_eq(strstr(text, "gatekeeper-state 2\n"), text);
 	ck_assert_ptr_nonnull(strstr(text, "\notseq vpn 42\n"));
 	ck_assert_ptr_nonnull(strstr(text,
 	    "\ngrant 203.0.113.7 ssh 1700000020000\n"));
@@ -203,20 +204,20 @@ START_TEST(format_like_snprintf)
 	grant_add(gt, &a, D(&cfg, "ssh"), NOW_MONO + 5000, NULL);
 	/* Already expired on the monotonic clock: not written. */
 	grant_add(gt, &a, D(&cfg, "vpn"), NOW_MONO, NULL);
-	need = state_format(full, sizeof(full), &cfg, gt, NULL, 0, NOW_MONO,
+	need = state_format(full, sizeof(full), &cfg, gt, NULL, 0, NULL, 0, NOW_MONO,
 	    NOW_REAL, NULL);
-	ck_assert_str_eq(full, "gatekeeper-state 1\n"
+	ck_assert_str_eq(full, "gatekeeper-state 2\n"
 	    "grant 192.0.2.1 ssh 1700000005000\n"
 	    "end 1\n");
 	ck_assert_uint_eq(need, strlen(full));
-	ck_assert_uint_eq(state_format(small, sizeof(small), &cfg, gt, NULL, 0,
+	ck_assert_uint_eq(state_format(small, sizeof(small), &cfg, gt, NULL, 0, NULL, 0,
 	    NOW_MONO, NOW_REAL, NULL), need);
 	ck_assert_uint_eq(strlen(small), sizeof(small) - 1);
 	ck_assert_int_eq(memcmp(small, full, sizeof(small) - 1), 0);
 	/* An empty state is a valid file too. */
-	ck_assert_uint_eq(state_format(full, sizeof(full), &cfg, NULL, NULL, 0,
+	ck_assert_uint_eq(state_format(full, sizeof(full), &cfg, NULL, NULL, 0, NULL, 0,
 	    NOW_MONO, NOW_REAL, NULL), 25);
-	ck_assert_str_eq(full, "gatekeeper-state 1\nend 0\n");
+	ck_assert_str_eq(full, "gatekeeper-state 2\nend 0\n");
 	grant_free(gt);
 }
 END_TEST
@@ -367,8 +368,8 @@ static const struct bad bad[] = {
 	    "not a gatekeeper state file" },
 	{ "foreign file", "[options]\nQueue = 0\n", 0, "line 1: ",
 	    "not a gatekeeper state file" },
-	{ "bad version", "gatekeeper-state 2\nend 0\n", 0, "line 1: ",
-	    "unsupported version 2" },
+	{ "bad version", "gatekeeper-state 3\nend 0\n", 0, "line 1: ",
+	    "unsupported version 3" },
 	{ "version not a number", "gatekeeper-state one\nend 0\n", 0,
 	    "line 1: ", "bad header" },
 	{ "header extra field", "gatekeeper-state 1 x\nend 0\n", 0,
@@ -572,16 +573,19 @@ START_TEST(writer_stays_within_limits)
 		grant_add(gt, &a, 0, NOW_MONO + 100000, NULL);
 	}
 	ck_assert_uint_eq(gt->st.used, 200000);
-	need = state_format(NULL, 0, c, gt, NULL, 0, NOW_MONO, NOW_REAL, &ws);
+	need = state_format(NULL, 0, c, gt, NULL, 0, NULL, 0, NOW_MONO, NOW_REAL,
+	    &ws);
 	ck_assert_uint_eq(ws.grants, 161319);
 	ck_assert_uint_eq(need,
 	    STATE_MAX_BYTES - 21 + sizeof("end 161319\n") - 1);
 	ck_assert_uint_eq(ws.grants + ws.omitted, 200000);
 	buf = malloc(need + 1);
 	ck_assert_ptr_nonnull(buf);
-	state_format(buf, need + 1, c, gt, NULL, 0, NOW_MONO, NOW_REAL, NULL);
+	state_format(buf, need + 1, c, gt, NULL, 0, NULL, 0, NOW_MONO, NOW_REAL,
+	    NULL);
 	back = grant_new(200000, &key);
-	ck_assert_int_eq(state_parse(buf, need, c, back, NULL, 0, &n_ot,
+	ck_assert_int_eq(state_parse(buf, need, c, back, NULL, 0, &n_ot, NULL, 0,
+	    NULL,
 	    NOW_MONO, NOW_REAL, &rep, err, sizeof(err)), 0);
 	ck_assert_uint_eq(rep.restored, ws.grants);
 	grant_free(back);

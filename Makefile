@@ -95,8 +95,9 @@ $(B)/gatekeeperd: $(DAEMON_OBJ) $(IO_OBJ) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_IO)
 
-# The unit tests also cover the two small file modules, on files in /tmp.
-UNIT_IO	 = $(B)/obj/daemon/otseq.o $(B)/obj/daemon/statefile.o
+# The unit tests also cover three small I/O modules, on files in /tmp.
+UNIT_IO	 = $(B)/obj/daemon/otseq.o $(B)/obj/daemon/statefile.o \
+	   $(B)/obj/daemon/log.o
 
 $(B)/gatekeeperctl: $(B)/obj/ctl/gatekeeperctl.o $(IO_OBJ) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
@@ -104,7 +105,7 @@ $(B)/gatekeeperctl: $(B)/obj/ctl/gatekeeperctl.o $(IO_OBJ) $(B)/libcore.a
 
 $(B)/unit-tests: $(UNIT_OBJ) $(UNIT_IO) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_CHECK)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_CHECK)
 
 $(B)/obj:
 	mkdir -p $@ $@/core $@/io $@/daemon $@/ctl $@/tests

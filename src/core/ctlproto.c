@@ -795,6 +795,40 @@ kernel_drops_text(struct ctl_out *o, const struct ctl_status *s)
 		    "\n", (unsigned long long)qd, (unsigned long long)ud);
 }
 
+/* "health    ok: table, queues, ..." or the parts that are not, each with
+ * what is wrong, one per line. */
+static void
+health_text(struct ctl_out *o, const struct ctl_status *s)
+{
+	unsigned i, bad = 0;
+
+	for (i = 0; i < s->nhealth && i < CTL_MAX_HEALTH; i++)
+		bad += !s->health[i].ok;
+	out_puts(o, bad ? "health    NOT OK\n" : "health    ok\n");
+	for (i = 0; i < s->nhealth && i < CTL_MAX_HEALTH; i++) {
+		ctlproto_out_printf(o, "  %-8s %s ", str_or(s->health[i].name,
+		    "?"), s->health[i].ok ? "ok  " : "LOST");
+		out_text(o, s->health[i].detail);
+		out_puts(o, "\n");
+	}
+}
+
+static void
+health_json(struct jw *j, const struct ctl_status *s)
+{
+	unsigned i;
+
+	jw_open(j, "health", '[');
+	for (i = 0; i < s->nhealth && i < CTL_MAX_HEALTH; i++) {
+		jw_open(j, NULL, '{');
+		jw_str(j, "name", str_or(s->health[i].name, "?"));
+		jw_bool(j, "ok", s->health[i].ok);
+		jw_str(j, "detail", s->health[i].detail);
+		jw_close(j, '}');
+	}
+	jw_close(j, ']');
+}
+
 static void
 status_text(struct ctl_out *o, const struct ctl_view *v, int64_t now_ms)
 {
@@ -824,6 +858,7 @@ status_text(struct ctl_out *o, const struct ctl_view *v, int64_t now_ms)
 	kernel_drops_text(o, &v->st);
 	ctlproto_out_printf(o, "log       %llu lines suppressed\n",
 	    (unsigned long long)v->st.log_suppressed);
+	health_text(o, &v->st);
 	status_doors_text(o, v->cfg);
 }
 
@@ -891,6 +926,7 @@ status_json(struct ctl_out *o, const struct ctl_view *v, int64_t now_ms)
 	jw_str(&j, "backend", str_or(v->st.backend, "?"));
 	jw_bool(&j, "monitor", v->cfg->opt.monitor);
 	jw_u64(&j, "max_sources", v->cfg->opt.max_sources);
+	health_json(&j, &v->st);
 	status_doors_json(&j, v->cfg);
 	jw_open(&j, "counters", '{');
 	jw_u64(&j, "packets", st->packets);

@@ -55,6 +55,18 @@ struct ctl_queue {
 	uint64_t user_dropped;		/* dropped by the kernel: socket full */
 };
 
+#define CTL_MAX_HEALTH	8
+#define CTL_HEALTH_MAX	256
+
+/* One part of the daemon that can fail without stopping it: the table,
+ * the queues, the command helper, the log, the state file.  Shown, so a
+ * loss of enforcement is never silent. */
+struct ctl_health {
+	const char *name;
+	int ok;
+	char detail[CTL_HEALTH_MAX];	/* what is wrong, or how it is */
+};
+
 /* What the daemon shows besides its tables; plain data, no pointers into
  * I/O modules. */
 struct ctl_status {
@@ -65,6 +77,8 @@ struct ctl_status {
 	uint64_t log_suppressed;	/* log lines suppressed since start */
 	unsigned nqueues;
 	struct ctl_queue queue[CTL_MAX_QUEUES];
+	unsigned nhealth;
+	struct ctl_health health[CTL_MAX_HEALTH];
 };
 
 /* A read-only view of the running daemon, lent for one request. */

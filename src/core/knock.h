@@ -6,11 +6,12 @@
  *    TCPFlags; without TCPFlags only a plain SYN counts (SYN set, ACK, FIN
  *    and RST clear), so FIN, NULL, Xmas, ACK, Maimon and window scans
  *    never knock.
- *  - Every other packet the daemon sees from a source ends that source's
- *    attempts that it does not advance: a wrong knock, a knock of another
- *    door, a packet to a protected port, or (Scan_Guard) to any other
- *    port, with any flags.  A port scan therefore resets its own progress
- *    between two knock ports.
+ *  - Every other packet the daemon sees on the knock queue from a source
+ *    ends that source's attempts that it does not advance: a wrong knock,
+ *    a knock of another door, or (Scan_Guard) a packet to any other port,
+ *    with any flags.  A port scan therefore resets its own progress
+ *    between two knock ports.  Protected ports are not shown here: their
+ *    queue is in no fixed order with the knocks (verdict.c).
  *  - An exact retransmission of a packet that counted for the source
  *    (same ports, TCP sequence number or UDP payload) within the hold
  *    window is ignored: never a failure, never a second completion.
@@ -69,7 +70,7 @@ struct knock_event {
 /* Where a packet went, as far as knocking is concerned. */
 enum knock_where {
 	KNOCK_AT_PORT,		/* a knock port of some door */
-	KNOCK_ELSEWHERE,	/* a protected port, or observed (Scan_Guard) */
+	KNOCK_ELSEWHERE,	/* any other port (Scan_Guard) */
 };
 
 /* One source's attempt at one door, as knock_peek() and the iterator

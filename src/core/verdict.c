@@ -205,9 +205,10 @@ decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 			v->accept = 0;
 			v->reason = VR_NO_GRANT;
 		}
-		/* Not a knock: it ends the source's attempts. */
-		v->nev = knock_packet(s->knocks, s->cfg, p, KNOCK_ELSEWHERE,
-		    now_ms, v->ev);
+		/* Knocks are left alone: this packet came on the other queue,
+		 * in no fixed order with them, so `knock && ssh` would lose
+		 * its last knock to its own SYN whenever the two came read
+		 * together (and scans cannot rely on it: config.c). */
 	} else if (kind & PORT_PUBLIC) {
 		v->accept = 1;
 		v->reason = VR_PUBLIC;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conffile.h"
 #include "ctlproto.h"
 
 #ifndef GK_VERSION
@@ -21,11 +22,13 @@
 #define REPLY_CAP	(4 * CTL_REPLY_MAX)	/* refuse more from a server */
 
 static const char *sock_path = CFG_DEF_CONTROL;
+static struct config conf;		/* -c FILE, for its Control_Socket */
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: gatekeeperctl [-S path] [--json] command [args]\n"
+	fprintf(f, "usage: gatekeeperctl [-c file | -S path] [--json] command "
+	    "[args]\n"
 	    "commands:\n"
 	    "  status                      version, uptime, queue, backend, "
 	    "doors, counters\n"
@@ -42,8 +45,13 @@ usage(FILE *f)
 	    "  stats                       packet, verdict, table and kernel "
 	    "counters\n"
 	    "options:\n"
-	    "  -S, --socket path   control socket (default "
-	    CFG_DEF_CONTROL ")\n"
+	    "  -c, --config file   the daemon's configuration: its "
+	    "Control_Socket\n"
+	    "                      (default " CFG_DEF_CONFIG ", when "
+	    "readable)\n"
+	    "  -S, --socket path   control socket (default: from the "
+	    "configuration,\n"
+	    "                      else " CFG_DEF_CONTROL ")\n"
 	    "  -j, --json          print the reply as JSON\n"
 	    "  -h, --help          this text\n"
 	    "  -V, --version       print the version\n");
@@ -55,8 +63,8 @@ bad_usage(const char *msg) __attribute__((noreturn));
 static void
 bad_usage(const char *msg)
 {
-	fprintf(stderr, "gatekeeperctl: %s\nusage: gatekeeperctl [-S path] "
-	    "[--json] command [args]  (-h: help)\n", msg);
+	fprintf(stderr, "gatekeeperctl: %s\nusage: gatekeeperctl [-c file | "
+	    "-S path] [--json] command [args]  (-h: help)\n", msg);
 	exit(2);
 }
 
@@ -266,20 +274,24 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 'S' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "for", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct cfg_errors errs;
 	char line[CTL_REQ_MAX + 1], *reply;
+	const char *conf_path = NULL;
 	unsigned seconds = 0;
-	int c, fd, json = 0, rc;
+	int c, fd, json = 0, rc, sock_given = 0;
 	size_t len;
 
-	while ((c = getopt_long(argc, argv, "S:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:S:jhV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'S': sock_path = optarg; break;
+		case 'c': conf_path = optarg; break;
+		case 'S': sock_path = optarg; sock_given = 1; break;
 		case 'j': json = 1; break;
 		case 'F': seconds = parse_duration(optarg); break;
 		case 'h': usage(stdout); return 0;
@@ -289,6 +301,20 @@ main(int argc, char **argv)
 	}
 	if (optind == argc)
 		bad_usage("no command given");
+	if (conf_path != NULL && sock_given)
+		bad_usage("-c and -S both say where the socket is: one of them");
+	/* The socket the daemon's configuration names.  A file named with
+	 * -c must be read; the default one is used when it can be (it is
+	 * root's to read). */
+	if (conf_path != NULL) {
+		if (conffile_load(conf_path, &conf, &errs) != 0) {
+			conffile_print_errors(stderr, &errs);
+			return 2;
+		}
+		sock_path = conf.opt.control_socket;
+	} else if (!sock_given && access(CFG_DEF_CONFIG, R_OK) == 0 &&
+	    conffile_load(CFG_DEF_CONFIG, &conf, &errs) == 0)
+		sock_path = conf.opt.control_socket;
 	build_request(line, sizeof(line), json, argv + optind, argc - optind,
 	    seconds);
 	if ((fd = connect_to(sock_path)) < 0)

@@ -6,6 +6,7 @@
  * changes to the daemon's state go through the ctl_ops callbacks. */
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ struct ctl {
 	dev_t dev;		/* the socket file we made, to remove */
 	ino_t ino;
 	int has_group;
+	uid_t owner;		/* (uid_t)-1: as created */
 	gid_t gid;
 	struct ctl_ops ops;
 	void *ctx;
@@ -178,10 +180,11 @@ remove_stale(const struct sockaddr_un *sun, char *err, size_t errlen)
 static int
 set_access(struct ctl *c, char *err, size_t errlen)
 {
-	if (c->has_group && chown(c->path, (uid_t)-1, c->gid) != 0) {
-		snprintf(err, errlen, "chown %s to group %u: %s%s", c->path,
-		    (unsigned)c->gid, strerror(errno), errno == EPERM ?
-		    " (needs CAP_CHOWN)" : "");
+	if ((c->has_group || c->owner != (uid_t)-1) && chown(c->path,
+	    c->owner, c->has_group ? c->gid : (gid_t)-1) != 0) {
+		snprintf(err, errlen, "chown %s to user %d, group %d: %s%s",
+		    c->path, (int)c->owner, c->has_group ? (int)c->gid : -1,
+		    strerror(errno), errno == EPERM ? " (needs CAP_CHOWN)" : "");
 		return -1;
 	}
 	if (chmod(c->path, c->has_group ? 0660 : 0600) != 0) {
@@ -224,9 +227,31 @@ listen_on(struct ctl *c, const struct sockaddr_un *sun, char *err,
 	return 0;
 }
 
+/* The user the daemon becomes: the socket is its. */
+static int
+resolve_owner(const char *name, uid_t *uid, char *err, size_t errlen)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int rc;
+
+	*uid = (uid_t)-1;
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	rc = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+	if (res == NULL) {
+		snprintf(err, errlen, "User '%s': %s", name, rc ? strerror(rc) :
+		    "no such user");
+		return -1;
+	}
+	*uid = pw.pw_uid;
+	return 0;
+}
+
 int
 ctl_open(struct ctl **out, const char *path, const char *group,
-    const struct ctl_ops *ops, void *ctx, char *err, size_t errlen)
+    const char *owner, const struct ctl_ops *ops, void *ctx, char *err,
+    size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct ctl *c;
@@ -247,6 +272,7 @@ ctl_open(struct ctl **out, const char *path, const char *group,
 	c->ctx = ctx;
 	c->has_group = group != NULL && group[0] != '\0';
 	if ((c->has_group && resolve_group(group, &c->gid, err, errlen) != 0) ||
+	    resolve_owner(owner, &c->owner, err, errlen) != 0 ||
 	    make_parent(path, err, errlen) != 0 ||
 	    remove_stale(&sun, err, errlen) != 0) {
 		ctl_close(c);

@@ -54,12 +54,14 @@ struct ctl_ops {
 
 /* Listen on path.  group: NULL or "" for owner-only (0600), else the
  * group name whose members may connect (0660, chown needs CAP_CHOWN when
- * the daemon is not itself a member).  A stale socket file is replaced;
+ * the daemon is not itself a member).  owner: the user the daemon will
+ * become (User), whose the socket file then is; NULL or "": as created.  A stale socket file is replaced;
  * anything else at path, or a live listener there, is an error.  The
  * parent directory is created (0755) if missing.
  * 0 with *out set, or -1 with a message in err. */
 int ctl_open(struct ctl **out, const char *path, const char *group,
-    const struct ctl_ops *ops, void *ctx, char *err, size_t errlen);
+    const char *owner, const struct ctl_ops *ops, void *ctx, char *err,
+    size_t errlen);
 /* Close every connection and the socket, and remove the socket file if it
  * is still the one ctl_open() made.  NULL is fine. */
 void ctl_close(struct ctl *c);

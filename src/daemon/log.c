@@ -8,8 +8,11 @@
  * bytes; one that would not fit before the ring's end starts at its
  * beginning, behind a wrap mark.  When a ring is full the line is lost for
  * that sink and counted; the next line that fits is preceded by one
- * event=log-lost line with the count.  The time stamp is formatted by the
- * reader: the event loop only copies bytes. */
+ * event=log-lost line with the count.  A line the reader cannot write (a
+ * full disk, a closed pipe) is lost the same way: the reader counts it and
+ * writes the event=log-lost line before the next one it can write.  The
+ * time stamp is formatted by the reader: the event loop only copies
+ * bytes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -53,8 +56,10 @@ struct sink {
 	int on;
 	char *buf;
 	_Atomic uint32_t head, tail;
-	_Atomic uint64_t written;	/* reader's count */
-	uint64_t lost, reported;	/* writer's counts */
+	_Atomic uint64_t written;	/* reader's counts */
+	_Atomic uint64_t failed;	/* lines it could not write */
+	_Atomic int failing;		/* the last write failed */
+	uint64_t lost, reported;	/* writer's counts: ring full */
 	_Atomic int sleeping;
 	_Atomic int done;
 	int efd;
@@ -102,7 +107,8 @@ stamp(char *buf, size_t len, int64_t ns)
 	    (long)(ns % 1000000000 / 1000000));
 }
 
-static void
+/* 0, or -1 when the line (or its end) could not be written. */
+static int
 write_all(int fd, const char *s, size_t n)
 {
 	ssize_t r;
@@ -112,10 +118,11 @@ write_all(int fd, const char *s, size_t n)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			return;	/* a full disk: the line is gone, nothing else */
+			return -1;
 		s += r;
 		n -= (size_t)r;
 	}
+	return 0;
 }
 
 /* ---- the file sink, in its reader's thread ---- */
@@ -161,7 +168,8 @@ file_reopen(void)
 	lg.fd = fd;
 }
 
-static void
+/* 0, or -1 when the line is lost (syslog(3) cannot tell). */
+static int
 sink_write(int which, int prio, int64_t ns, const char *line, size_t n)
 {
 	char buf[REC_MAX + 64];
@@ -169,7 +177,7 @@ sink_write(int which, int prio, int64_t ns, const char *line, size_t n)
 
 	if (which == S_SYSLOG) {
 		syslog(prio, "%.*s", (int)n, line);
-		return;
+		return 0;
 	}
 	k = stamp(buf, sizeof(buf), ns);
 	if (n > sizeof(buf) - k - 1)
@@ -177,16 +185,46 @@ sink_write(int which, int prio, int64_t ns, const char *line, size_t n)
 	memcpy(buf + k, line, n);
 	buf[k + n] = '\n';
 	k += n + 1;
-	if (which == S_STDERR) {
-		write_all(STDERR_FILENO, buf, k);
-		return;
-	}
+	if (which == S_STDERR)
+		return write_all(STDERR_FILENO, buf, k);
 	if (lg.fd >= 0 && !lg.full && lg.size + (off_t)k > LOG_FILE_MAX)
 		rotate();
-	if (lg.fd >= 0 && !lg.full) {
-		write_all(lg.fd, buf, k);
-		lg.size += (off_t)k;
+	if (lg.fd < 0 || lg.full)
+		return -1;
+	lg.size += (off_t)k;
+	return write_all(lg.fd, buf, k);
+}
+
+/* The reader's side of loss: lines it could not write are said to be
+ * lost before the first one it can write again. */
+static void
+sink_put(struct sink *k, int which, const struct rec *r, const char *line,
+    uint64_t *reported)
+{
+	uint64_t failed = atomic_load_explicit(&k->failed,
+	    memory_order_relaxed);
+	char note[256];
+	int len;
+
+	if (failed > *reported) {
+		len = snprintf(note, sizeof(note), "event=log-lost sink=%s "
+		    "lines=%llu msg=\"writing to the %s sink failed\"",
+		    k->name, (unsigned long long)(failed - *reported),
+		    k->name);
+		if (sink_write(which, LOG_WARNING, r->real_ns, note,
+		    (size_t)len) != 0) {
+			atomic_fetch_add(&k->failed, 1);
+			return;
+		}
+		*reported = failed;
 	}
+	if (sink_write(which, r->prio, r->real_ns, line, r->len) != 0) {
+		atomic_fetch_add(&k->failed, 1);
+		atomic_store(&k->failing, 1);
+		return;
+	}
+	atomic_store(&k->failing, 0);
+	atomic_fetch_add(&k->written, 1);
 }
 
 /* ---- the rings ---- */
@@ -261,7 +299,7 @@ reader(void *arg)
 	struct sink *k = arg;
 	int which = (int)(k - lg.s);
 	struct pollfd pfd = { k->efd, POLLIN, 0 };
-	uint64_t junk;
+	uint64_t junk, reported = 0;
 	struct rec r;
 
 	for (;;) {
@@ -279,12 +317,11 @@ reader(void *arg)
 				tail += RING_BYTES - off;
 				continue;
 			}
-			sink_write(which, r.prio, r.real_ns,
-			    k->buf + off + REC_HDR, r.len);
+			sink_put(k, which, &r, k->buf + off + REC_HDR,
+			    &reported);
 			tail += rec_size(r.len);
 			atomic_store_explicit(&k->tail, tail,
 			    memory_order_release);
-			atomic_fetch_add(&k->written, 1);
 			head = atomic_load_explicit(&k->head,
 			    memory_order_acquire);
 		}
@@ -447,7 +484,7 @@ to_daemon(int prio, const char *line)
 		return;
 	n = (int)stamp(buf, sizeof(buf), real_ns());
 	snprintf(buf + n, sizeof(buf) - (size_t)n, "%s\n", line);
-	write_all(STDERR_FILENO, buf, strlen(buf));
+	(void)write_all(STDERR_FILENO, buf, strlen(buf));
 }
 
 void
@@ -463,7 +500,7 @@ log_line(int prio, const char *line)
 	}
 	ns = real_ns();
 	if (!lg.started) {
-		sink_write(S_STDERR, prio, ns, line, n);
+		(void)sink_write(S_STDERR, prio, ns, line, n);
 		return;
 	}
 	for (i = 0; i < LOG_SINKS; i++) {
@@ -497,7 +534,8 @@ log_stats(struct log_sink_stats *out, unsigned max)
 		out[n].name = k->name;
 		out[n].on = k->running;
 		out[n].written = atomic_load(&k->written);
-		out[n].lost = k->lost;
+		out[n].lost = k->lost + atomic_load(&k->failed);
+		out[n].failing = atomic_load(&k->failing);
 		out[n].queued = atomic_load(&k->head) - atomic_load(&k->tail);
 		n++;
 	}

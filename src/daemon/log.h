@@ -44,8 +44,9 @@ void log_to_fd(int fd);
 struct log_sink_stats {
 	const char *name;
 	int on;
-	uint64_t written, lost;
+	uint64_t written, lost;	/* lost: ring full, or writing failed */
 	unsigned queued;	/* bytes waiting */
+	int failing;		/* its last write failed */
 };
 /* Per-sink counters; returns how many sinks were written to out. */
 unsigned log_stats(struct log_sink_stats *out, unsigned max);

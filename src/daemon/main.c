@@ -68,6 +68,7 @@ static struct {
 	int64_t table_lost_ms;		/* our table is gone and stays gone */
 	int64_t lost_since_ms;
 	uint64_t ot_pending;		/* one-time doors used: advance them */
+	int64_t ot_since_ms;		/* ... since then */
 	int64_t kstats_ms;		/* next look at the kernel's counters */
 	uint64_t kdrops[2];		/* queue drops seen: knock, protected */
 	int kdrop_episode;
@@ -318,14 +319,17 @@ install_table(const struct config *cfg, const char *why)
 }
 
 /* The door's one-time sequence was used.  At once, in memory: the door
- * has no sequence, so nothing in this batch can use the line again.
- * After the batch's verdicts are out: the next line, the file marked (by
- * the bgio worker), the ruleset updated (advance_one_time_doors). */
+ * has no sequence, so nothing can use the line again.  Once the queues
+ * are drained (or a second later under a flood): the next line, the file
+ * marked (by the bgio worker), the ruleset updated in one nft
+ * transaction (advance_one_time_doors).  Until then the door is shut. */
 static void
 close_one_time(unsigned d)
 {
 	D.run.cfg->door[d].seq_len = 0;
 	verdict_door_changed(D.run.state, d);
+	if (D.ot_pending == 0)
+		D.ot_since_ms = now_ms();
 	D.ot_pending |= (uint64_t)1 << d;
 }
 
@@ -539,6 +543,9 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 	struct config *cfg;
 
 	errs->n = 0;
+	/* A line used but not advanced past yet would look unused to the
+	 * carry below. */
+	advance_one_time_doors();
 	log_msg(LOG_NOTICE, "reload", "reading %s", D.conf_path);
 	if ((cfg = load(D.conf_path, errs)) == NULL) {
 		log_config_errors(errs);
@@ -618,6 +625,69 @@ fill_queue(struct ctl_queue *q, unsigned num, const char *role)
 	q->user_dropped = ks.user_dropped;
 }
 
+static struct ctl_health *
+health(struct ctl_status *st, const char *name, int ok)
+{
+	struct ctl_health *h = &st->health[st->nhealth++];
+
+	h->name = name;
+	h->ok = ok;
+	return h;
+}
+
+/* What could fail without stopping the daemon, as it is now. */
+static void
+fill_health(struct ctl_status *st, int64_t now)
+{
+	struct log_sink_stats ls[LOG_SINKS];
+	struct ctl_health *h;
+	unsigned i, n;
+	uint64_t lost = 0;
+	size_t k;
+
+	if (D.run.cfg->opt.ruleset_external)
+		snprintf(health(st, "table", 1)->detail, CTL_HEALTH_MAX,
+		    "external (loaded by the admin)");
+	else if (D.table_lost_ms)
+		snprintf(health(st, "table", 0)->detail, CTL_HEALTH_MAX,
+		    "not in place for %lld s (see event=enforcement-lost)",
+		    (long long)((now - D.table_lost_ms) / 1000));
+	else
+		snprintf(health(st, "table", 1)->detail, CTL_HEALTH_MAX,
+		    "in place, watched");
+	h = health(st, "queues", !D.kdrop_episode && D.lost_pending == 0);
+	snprintf(h->detail, CTL_HEALTH_MAX, "kernel drops %llu knock, %llu "
+	    "protected; %llu let through unseen when full",
+	    (unsigned long long)D.kdrops[0], (unsigned long long)D.kdrops[1],
+	    (unsigned long long)(queue_lost(D.knockq) + queue_lost(D.protq)));
+	h = health(st, "helper", D.sp.down_ms == 0 && D.sp.fd >= 0);
+	if (h->ok)
+		snprintf(h->detail, CTL_HEALTH_MAX, "pid %ld, %llu restarts, "
+		    "%u stop commands owed", (long)D.sp.pid,
+		    (unsigned long long)D.sp.restarts, D.sp.nowed);
+	else
+		snprintf(h->detail, CTL_HEALTH_MAX, "down%s; %u stop "
+		    "commands owed", D.sp.retry_ms ? ", restarting" : "",
+		    D.sp.nowed);
+	n = log_stats(ls, LOG_SINKS);
+	for (i = 0; i < n; i++)
+		lost += ls[i].lost;
+	h = health(st, "log", 1);
+	for (i = 0, k = 0; i < n && k < CTL_HEALTH_MAX; i++) {
+		k += (size_t)snprintf(h->detail + k, CTL_HEALTH_MAX - k,
+		    "%s%s %llu lines, %llu lost, %u KiB queued%s",
+		    i ? "; " : "", ls[i].name,
+		    (unsigned long long)ls[i].written,
+		    (unsigned long long)ls[i].lost, (ls[i].queued + 1023) / 1024,
+		    ls[i].failing ? ", writing fails" : "");
+		if ((ls[i].queued > 0 && ls[i].lost > 0) || ls[i].failing)
+			h->ok = 0;	/* losing lines right now */
+	}
+	snprintf(health(st, "state", !D.save_failing)->detail, CTL_HEALTH_MAX,
+	    "%.100s%s", D.run.cfg->opt.state_file, D.save_failing ? ": the "
+	    "last save failed (see event=state-save-failed)" : "");
+}
+
 static void
 ctl_snapshot(void *ctx, struct ctl_view *out)
 {
@@ -637,6 +707,7 @@ ctl_snapshot(void *ctx, struct ctl_view *out)
 	fill_queue(&out->st.queue[0], D.run.cfg->opt.queue, "knock");
 	fill_queue(&out->st.queue[1], D.run.cfg->opt.protected_queue,
 	    "protected");
+	fill_health(&out->st, now_ms());
 }
 
 static int
@@ -777,6 +848,8 @@ signal_fd(void)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit (LimitFSIZE=) makes a write fail, not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
@@ -909,9 +982,10 @@ due_work(int64_t now)
 		watch_kernel_drops(now);
 }
 
-/* Answer a queue; a socket error is fatal (verdicts would stop). */
+/* Answer a queue; a socket error is fatal (verdicts would stop).  *busy
+ * is set if packets may be left waiting. */
 static int
-serve(struct queue *q)
+serve(struct queue *q, int *busy)
 {
 	char err[256];
 	int n;
@@ -919,7 +993,8 @@ serve(struct queue *q)
 	log_hold();
 	n = queue_process(q, on_packet, on_gap, NULL, err, sizeof(err));
 	log_release();
-	advance_one_time_doors();	/* after the batch's verdicts */
+	if (n >= QUEUE_BUDGET)
+		*busy = 1;
 	if (n >= 0)
 		return 0;
 	log_msg(LOG_ERR, "error", "%s", err);
@@ -931,7 +1006,7 @@ event_loop(int sigfd)
 {
 	struct pollfd pfd[PFD_FIXED + SP_POLLFDS + CTL_POLLFDS];
 	unsigned nsp, nctl;
-	int rc = 0;
+	int rc = 0, busy;
 
 	while (!D.stop && rc == 0 && !D.sp.fatal) {
 		due_work(now_ms());
@@ -951,11 +1026,19 @@ event_loop(int sigfd)
 			rc = -1;
 			break;
 		}
-		/* Granted users first: a knock flood must not starve them. */
-		if (pfd[PFD_PROTECTED].revents & POLLIN)
-			rc = serve(D.protq);
-		if (rc == 0 && (pfd[PFD_KNOCK].revents & POLLIN))
-			rc = serve(D.knockq);
+		/* Knocks first, then protected ports, each at most a budget
+		 * per round: a knock flood delays granted users by one batch
+		 * at most, and `knock && ssh` finds its grant in place when
+		 * its SYN is read together with the last knock. */
+		busy = 0;
+		if (pfd[PFD_KNOCK].revents & POLLIN ||
+		    pfd[PFD_PROTECTED].revents & POLLIN)
+			rc = serve(D.knockq, &busy);
+		if (rc == 0 && (pfd[PFD_PROTECTED].revents & POLLIN))
+			rc = serve(D.protq, &busy);
+		/* The nft transaction waits for a quiet moment. */
+		if (D.ot_pending && (!busy || now_ms() - D.ot_since_ms >= 1000))
+			advance_one_time_doors();
 		if (pfd[PFD_SIGNAL].revents & POLLIN)
 			on_signal(sigfd);
 		if (pfd[PFD_NFT].revents & POLLIN)
@@ -1045,7 +1128,7 @@ setup(struct config *cfg)
 	if (open_queues(cfg, &D.knockq, &D.protq, err, sizeof(err)) != 0)
 		log_fatal("%s", err);
 	if (ctl_open(&D.ctl, cfg->opt.control_socket, cfg->opt.control_group,
-	    &ctl_ops, NULL, err, sizeof(err)) != 0)
+	    cfg->opt.user, &ctl_ops, NULL, err, sizeof(err)) != 0)
 		log_fatal("%s", err);
 	if (cfg->opt.ruleset_external) {
 		if (nft_present(err, sizeof(err)) != 1)
@@ -1125,6 +1208,7 @@ run_daemon(struct config *cfg)
 	notify_ready();
 	rc = event_loop(sigfd);
 	notify_stopping();
+	advance_one_time_doors();	/* marked before bgio stops */
 	log_stop();
 	teardown();
 	state_write_now();

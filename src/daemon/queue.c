@@ -48,7 +48,6 @@
 #define QUEUE_VERDICT_MSG	64	/* room reserved per verdict message */
 /* Packets per queue_process call, so a flood cannot starve the rest of the
  * event loop; poll reports the fd readable again at once. */
-#define QUEUE_BUDGET		1024
 /* Room for one config message (about 80 bytes). */
 #define QUEUE_CONFIG_MSG	256
 /* How long to wait for a config ack (it is sent synchronously). */

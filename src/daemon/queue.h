@@ -32,7 +32,9 @@ int queue_open(struct queue **out, unsigned num, int fail_open, char *err,
 int queue_fd(const struct queue *q);
 /* Read and answer the packets waiting, without blocking, up to a budget
  * (so a flood cannot starve the event loop: poll reports the fd readable
- * again).  Returns the number handled, or -1 on a socket error. */
+ * again).  Returns the number handled (below the budget: none are left
+ * waiting), or -1 on a socket error. */
+#define QUEUE_BUDGET	1024
 int queue_process(struct queue *q, queue_cb cb, queue_gap_cb gap, void *arg,
     char *err, size_t errlen);
 /* Packets this queue let through unseen so far. */

@@ -40,6 +40,8 @@
 #define SP_RUNNING	8	/* commands at once */
 #define SP_PENDING	(2 * SP_OWED)	/* queued starts and scheduled stops */
 #define SP_RETRY_MS	1000	/* between restart attempts */
+#define SP_STABLE_MS	10000	/* a helper that lived this long was fine */
+#define SP_BACKOFF_MAX	30000	/* a crashing helper: restarts slow to this */
 #define SP_DONE_MAX	4096	/* jobs read back from the done file */
 
 static int64_t
@@ -217,6 +219,10 @@ helper_main(int fd, const char *path, const struct config *cfg0)
 	if ((H.cfg = malloc(sizeof(*H.cfg))) == NULL)
 		_exit(1);
 	*H.cfg = *cfg0;
+	/* The commands come from the file itself: a helper started later
+	 * reads what the file says now, and refuses what the daemon asks if
+	 * that is no longer the same (see helper_job). */
+	helper_reload();
 	done_path_of(H.cfg, H.done_path, sizeof(H.done_path));
 	H.r = cmd_new(SP_RUNNING, SP_PENDING, H.cfg->opt.command_user,
 	    helper_log, NULL, err, sizeof(err));
@@ -497,6 +503,7 @@ restart(struct spawner *sp, const struct config *cfg, int64_t now_ms)
 		return;
 	}
 	sp->retry_ms = 0;
+	sp->started_ms = now_ms;
 	sp->restarts++;
 	for (i = 0; i < SP_OWED; i++)
 		if (sp->owed[i].used)
@@ -528,7 +535,21 @@ spawner_on_poll(struct spawner *sp, const struct pollfd *pfd, unsigned n,
 		(void)drain(sp);	/* its last words */
 	close_helper(sp);
 	sp->down_ms = now_ms;
-	restart(sp, sp->cfg, now_ms);
+	/* One that dies young dies again: no fork loop on the packet path. */
+	if (now_ms - sp->started_ms >= SP_STABLE_MS)
+		sp->backoff_ms = 0;
+	else
+		sp->backoff_ms = sp->backoff_ms == 0 ? SP_RETRY_MS :
+		    sp->backoff_ms * 2 > SP_BACKOFF_MAX ? SP_BACKOFF_MAX :
+		    sp->backoff_ms * 2;
+	if (sp->backoff_ms == 0) {
+		restart(sp, sp->cfg, now_ms);
+		return;
+	}
+	sp->retry_ms = now_ms + sp->backoff_ms;
+	log_msg(LOG_ERR, "command-helper-down", "it lived %lld ms: the next "
+	    "one starts in %lld ms", (long long)(now_ms - sp->started_ms),
+	    (long long)sp->backoff_ms);
 }
 
 void

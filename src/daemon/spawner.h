@@ -55,6 +55,8 @@ struct spawner {
 	uint64_t sent, lost, restarts;
 	int64_t down_ms;	/* unreachable since; 0: up */
 	int64_t retry_ms;	/* next restart attempt; 0: none */
+	int64_t started_ms;	/* the helper's start */
+	int64_t backoff_ms;	/* restarts of a helper that keeps dying */
 	int changed;		/* the owed list changed: save the state */
 	int fatal;		/* down for good: the daemon must restart */
 };

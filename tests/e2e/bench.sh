@@ -139,3 +139,31 @@ start_daemon "$(config 1048576)" || exit 1
 R0=$(rss)
 flood 1 >/dev/null
 echo "Max_Sources 1048576: RSS $R0 kB at start, $(rss) kB after a ${SECS}s flood"
+
+# 4. Max_Sources 1M and 64 doors: what the tables cost at start, after a
+# flood of first knocks (each touches every door's cell pool), and at the
+# peak of a reload, when the old and the new tables live side by side.
+doors64() {
+	printf '%s\n' '[options]' 'Queue = 9' 'Max_Sources = 1048576' \
+	    'Lockout_After = 0'
+	local i
+	for i in $(seq 0 63); do
+		printf '[d%d]\nSequence = %d,%d:udp,%d\nOpen_Ports = %d\n' "$i" \
+		    $((20000 + i * 3)) $((40000 + i * 5)) $((30000 + i * 7)) \
+		    $((5000 + i))
+	done
+}
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status"; }
+stop_daemon
+rm -f "$WORK/state"
+start_daemon "$(doors64)" || exit 1
+R0=$(rss)
+flood 1 >/dev/null
+R1=$(rss) H1=$(hwm)
+t0=$(date +%s%N)
+kill -HUP "$DPID"
+wait_log 'event=reloaded' 1 30 >/dev/null
+echo "Max_Sources 1048576, 64 doors: RSS $R0 kB at start, $R1 kB after a" \
+    "${SECS}s flood (peak $H1 kB); reload in $((($(date +%s%N) - t0) / 1000000)) ms," \
+    "peak $(hwm) kB during it, RSS $(rss) kB after"
+stop_daemon

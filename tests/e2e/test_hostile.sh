@@ -122,6 +122,14 @@ check "as nobody: a knock opens" eval \
 	"cli1 knock $S4 7000 8000 9000 && can_connect $CLI1 $S4 22"
 check "as nobody: the state file is written" \
 	wait_until 3 eval "[ \"\$(stat -c %u '$WORK/state' 2>/dev/null)\" = 65534 ]"
+check "as nobody: the control socket is nobody's" \
+	[ "$(stat -c '%u %a' "$WORK/control")" = "65534 600" ]
+check "gatekeeperctl -c FILE finds the socket FILE names" eval \
+	"'$CTL' -c '$CONF' status | grep -q '^gatekeeperd '"
+printf '[options]\nQueue = x\n' >"$WORK/broken.conf"
+"$CTL" -c "$WORK/broken.conf" status >/dev/null 2>"$WORK/ctl.err"; RC=$?
+check "gatekeeperctl -c with a broken file: exit 2, file:line" eval \
+	'[ $RC = 2 ] && grep -q "broken.conf:2:" "$WORK/ctl.err"'
 srv nft flush ruleset
 sleep 1
 check "as nobody: table back within a second after a flush" eval \
@@ -488,7 +496,9 @@ echo "# flood: RSS ${RSS0} kB before, at most ${RSSMAX} kB during;" \
 	"knock table $ACTIVE/1024 active, $EVICTED evicted, $(counter knock_table.reclaimed)" \
 	"reclaimed; $LINES log lines ($RARE never limited), $(counter log_suppressed)" \
 	"suppressed;" \
-	"protected queue dropped $(kq 10 6)"
+	"protected queue dropped $(kq 10 6);" \
+	"knock queue let $(ctl status | sed -n 's/.*; \([0-9]*\) let through unseen.*/\1/p')" \
+	"through unseen, $(counter lost_resets) attempts reset for it"
 check "flood: a knock during the flood opens the door in >= 99 of 100" [ $opened -ge 99 ]
 check "flood: and its connection succeeds in >= 99 of 100" [ $connected -ge 99 ]
 check "flood: the user granted before connects every time (first SYN)" [ $c2 = 10 ]

@@ -82,8 +82,8 @@ resend(struct run *r, int64_t ms)
 	return feed(r, &p, ms);
 }
 
-/* A SYN from src to a port that is no knock port (protected, or watched
- * by Scan_Guard). */
+/* A SYN from src to a port that is no knock port (watched by
+ * Scan_Guard). */
 static unsigned
 touch(struct run *r, const char *src, uint16_t port, int64_t ms)
 {
@@ -664,7 +664,7 @@ START_TEST(udp_retransmission_by_payload)
 }
 END_TEST
 
-/* --- elsewhere: protected ports and Scan_Guard --------------------------- */
+/* --- elsewhere: Scan_Guard ---------------------------------------------- */
 
 START_TEST(elsewhere_resets_every_door)
 {

@@ -1,5 +1,5 @@
 /* Unit test runner: every pure module's suite, in one process (plus the
- * small file-I/O modules otseq and statefile, on files in /tmp). */
+ * small I/O modules otseq, statefile and log, on files in /tmp). */
 #include <stdlib.h>
 
 #include "suites.h"
@@ -21,6 +21,7 @@ main(void)
 	srunner_add_suite(sr, ctlproto_suite());
 	srunner_add_suite(sr, cmdline_suite());
 	srunner_add_suite(sr, ratelimit_suite());
+	srunner_add_suite(sr, log_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -16,5 +16,6 @@ Suite *state_suite(void);
 Suite *ctlproto_suite(void);
 Suite *cmdline_suite(void);
 Suite *ratelimit_suite(void);
+Suite *log_suite(void);
 
 #endif

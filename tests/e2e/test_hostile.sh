@@ -428,7 +428,7 @@ check "after the malformed packets a knock still opens" eval \
 # every new connection), so that the flooder cannot take its CPU.
 FLOOD_CONFIG='[options]
 Queue = 9
-Max_Sources = 1024
+Max_Sources = 16384
 
 [ssh]
 Sequence = 7000,8000,9000
@@ -493,7 +493,7 @@ echo "# flood: 100 attempts in $((T1 - T0 - 1000)) ms: door opened $opened," \
 	"connected $connected (of which $slow after a SYN retransmission)," \
 	"granted cli2 connected $c2/10, unlisted service answered $svc/10"
 echo "# flood: RSS ${RSS0} kB before, at most ${RSSMAX} kB during;" \
-	"knock table $ACTIVE/1024 active, $EVICTED evicted, $(counter knock_table.reclaimed)" \
+	"knock table $ACTIVE/16384 active, $EVICTED evicted, $(counter knock_table.reclaimed)" \
 	"reclaimed; $LINES log lines ($RARE never limited), $(counter log_suppressed)" \
 	"suppressed;" \
 	"protected queue dropped $(kq 10 6);" \
@@ -504,15 +504,16 @@ check "flood: and its connection succeeds in >= 99 of 100" [ $connected -ge 99 ]
 check "flood: the user granted before connects every time (first SYN)" [ $c2 = 10 ]
 check "flood: an unlisted service answers every time (first SYN)" [ $svc = 10 ]
 check "flood: the protected queue dropped nothing" [ "$(kq 10 6)" = 0 ]
-# All tables are allocated at start and sized by Max_Sources (1024 knock
-# entries are ~150 KiB); 8 MiB leaves room for page faults and allocator
-# noise, while one byte per flooded source would be far above it.
+# The tables are sized by Max_Sources (the default, 16384: the knock
+# table's sources and cells are 2 MiB when all are touched); 8 MiB leaves
+# room for allocator noise, while one byte per flooded source would be far
+# above it.
 check "flood: RSS stays within start + 8 MiB ($RSS0 -> $RSSMAX kB)" \
 	[ "$RSSMAX" -le $((RSS0 + 8192)) ]
 check "flood: many more sources than Max_Sources were seen" \
-	[ "$QUEUED" -gt $((1024 * 50)) ]
+	[ "$QUEUED" -gt $((16384 * 10)) ]
 check "flood: evictions are counted" [ "$EVICTED" -gt $((QUEUED / 2)) ]
-check "flood: the knock table stays within Max_Sources" [ "$ACTIVE" -le 1024 ]
+check "flood: the knock table stays within Max_Sources" [ "$ACTIVE" -le 16384 ]
 # Per-packet lines: at most the overall burst (400) and 100 a second;
 # completions, grants, revokes and control requests are always logged.
 check "flood: per-packet log lines within the global limit, the rest counted" \

@@ -2,12 +2,14 @@
 # Benchmarks of the real daemon on the real kernel queue (not part of
 # `make check`; run by `make bench`).  Prints numbers, asserts nothing:
 #   1. connect() latency added by the queue: a granted protected port
-#      (queued, served first) and a port the scan guard watches (queued)
+#      (queued) and a port the scan guard watches (queued)
 #      against a Public_Ports port (never queued), median of N;
 #   2. verdict throughput under a spoofed-source SYN flood of the first
 #      knock port, from the kernel's queue counters, and the daemon's CPU
 #      time per packet;
-#   3. memory (RSS) before and after the flood, for two Max_Sources.
+#   3. memory (RSS) before and after the flood, for two Max_Sources;
+#   4. Max_Sources 1M with 64 doors: RSS at start, after a flood of first
+#      knocks, and at the peak of a reload.
 # Knobs: N connects per latency sample, SECS seconds per flood.
 # Like the tests, everything happens between namespaces made here:
 # floods go from the client namespace to the server namespace's address.
@@ -74,13 +76,14 @@ rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status"; }
 kq() { srv awk -v q="$1" -v f="$2" '$1 == q { print $f }' /proc/net/netfilter/nfnetlink_queue; }
 rx() { srv cat "/sys/class/net/${ID}s1/statistics/rx_packets"; }
 
-# flood FLOODERS: SECS seconds of hping3 --flood --rand-source to 7000.
+# flood FLOODERS: SECS seconds of hping3 --flood --rand-source to FPORT
+# (default 7000).
 flood() {
 	local i pids= c0 q0 d0 r0 t0 c1 q1 d1 r1 ms handled
 	c0=$(cpu_ticks) q0=$(kq 9 8) d0=$(kq 9 6) r0=$(rx) t0=$(date +%s%N)
 	for i in $(seq "$1"); do
 		ip netns exec "$CLI1" timeout -s INT "$SECS" hping3 --flood \
-		    --rand-source -S -p 7000 $S4 >/dev/null 2>&1 &
+		    --rand-source -S -p "${FPORT:-7000}" $S4 >/dev/null 2>&1 &
 		pids="$pids $!"
 	done
 	if [ -n "${2:-}" ]; then sleep 1; latency 22 2222; fi >"$WORK/lat-flood"
@@ -154,16 +157,20 @@ doors64() {
 	done
 }
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status"; }
+ctl_stat() {
+	"$(dirname "$GKD")/gatekeeperctl" -S "$WORK/control" stats 2>/dev/null |
+	    awk -v k="$1" '$1 == k { print $2 }'
+}
 stop_daemon
 rm -f "$WORK/state"
 start_daemon "$(doors64)" || exit 1
 R0=$(rss)
-flood 1 >/dev/null
-R1=$(rss) H1=$(hwm)
+FPORT=20000 flood 1 >/dev/null		# d0's first knock
+R1=$(rss) H1=$(hwm) NS=$(ctl_stat knock_table.active)
 t0=$(date +%s%N)
 kill -HUP "$DPID"
 wait_log 'event=reloaded' 1 30 >/dev/null
 echo "Max_Sources 1048576, 64 doors: RSS $R0 kB at start, $R1 kB after a" \
-    "${SECS}s flood (peak $H1 kB); reload in $((($(date +%s%N) - t0) / 1000000)) ms," \
+    "${SECS}s flood of first knocks (peak $H1 kB), $NS sources ($(((R1 - R0) * 1024 / (NS ? NS : 1))) bytes each); reload in $((($(date +%s%N) - t0) / 1000000)) ms," \
     "peak $(hwm) kB during it, RSS $(rss) kB after"
 stop_daemon

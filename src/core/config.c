@@ -1547,6 +1547,12 @@ config_parse(const char *buf, size_t len, const char *file,
 		s = nl != NULL ? nl + 1 : end;
 	}
 	door_finish(&p);
+	/* An empty or truncated file must not ungate what the last one
+	 * gated: a configuration without a door is no configuration. */
+	if (cfg->ndoors == 0 && err->n == 0)
+		config_error(&p, p.line ? p.line : 1, "no door in the file: it "
+		    "would gate nothing (allowed: at least one [door] section "
+		    "with a Sequence or One_Time_Sequences)");
 	config_finish_options(&p);
 	config_resolve_close(&p);
 	config_check_overlap(&p);
@@ -1708,4 +1714,26 @@ config_door_cmd_digest(const struct cfg_door *d)
 	h = fnv1a(h, d->stop_cmd, strlen(d->stop_cmd) + 1);
 	h = fnv1a(h, d->stop_cmd6, strlen(d->stop_cmd6) + 1);
 	return fnv1a(h, &t, sizeof(t));
+}
+
+unsigned
+config_unprotected(const struct config *old, const struct config *cfg,
+    struct cfg_port *out, unsigned max)
+{
+	unsigned i, j, k, n = 0;
+
+	for (i = 0; i < old->ndoors; i++)
+		for (j = 0; j < old->door[i].open_len; j++) {
+			const struct cfg_port *o = &old->door[i].open[j];
+
+			if (config_opened_by(cfg, o->proto, o->port) != NULL)
+				continue;
+			for (k = 0; k < n; k++)
+				if (out[k].port == o->port &&
+				    out[k].proto == o->proto)
+					break;
+			if (k == n && n < max)
+				out[n++] = *o;
+		}
+	return n;
 }

@@ -149,6 +149,10 @@ int config_door_seq_conflict(const struct config *cfg, unsigned door,
  * never disagree on what a door runs. */
 uint64_t config_door_cmd_digest(const struct cfg_door *d);
 /* "7000/tcp,8000/udp" into buf; returns buf. */
+/* The ports some door of old opens and no door of cfg does (each once,
+ * at most max): a reload makes them public. */
+unsigned config_unprotected(const struct config *old,
+    const struct config *cfg, struct cfg_port *out, unsigned max);
 const char *config_ports_format(const struct cfg_port *p, unsigned n,
     char *buf, size_t len);
 

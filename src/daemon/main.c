@@ -500,6 +500,21 @@ warn_restart_only(const struct config *old, const struct config *cfg)
 		    "takes effect at the next restart");
 }
 
+/* A reload that stops protecting a port says so, loudly: a truncated
+ * file or a wrong one should not ungate a service quietly. */
+static void
+warn_unprotected(const struct config *old, const struct config *cfg)
+{
+	struct cfg_port gone[64];
+	char list[64 * 12];
+	unsigned n = config_unprotected(old, cfg, gone, 64);
+
+	if (n > 0)
+		log_msg(LOG_WARNING, "reload-unprotects", "no door opens %s any "
+		    "more: these ports are now public", config_ports_format(
+		    gone, n, list, sizeof(list)));
+}
+
 static int
 queue_changed(const struct config *a, const struct config *b)
 {
@@ -588,6 +603,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 		goto fail;
 	}
 	warn_restart_only(D.run.cfg, cfg);
+	warn_unprotected(D.run.cfg, cfg);
 	running_carry_grants(&D.run, &next, now_ms());
 	running_carry_one_time(&D.run, &next);
 	D.ot_pending = 0;

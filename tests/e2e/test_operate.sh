@@ -341,6 +341,14 @@ check "SIGHUP with the broken file: refused, logged" \
 check "after SIGHUP with a broken file the grant still works" can_connect "$CLI1" $S4 2201
 check "after SIGHUP with a broken file others are still dropped" dropped "$CLI2" $S24 2201
 check "ssh grant still listed" eval "ctl grants && out_has '^$C4 +ssh '"
+# An empty file (a truncated write, a wrong template) gates nothing: refused.
+write_conf ''
+ctl reload
+check "empty file: reload refused, says why" eval \
+	"rc_is 1 && grep -q 'no door in the file: it would gate nothing' '$WORK/ctl.err'"
+check "empty file: others are still dropped" dropped "$CLI2" $S24 2201
+printf '# all\n# commented out\n' >"$CONF"
+check "all-comment file: -n refuses it" eval "! '$GKD' -n -c '$CONF' >/dev/null 2>&1"
 
 # Queues 13 and 14 from here on: the reload opens them, moves the rules.
 MONCONF=$(printf '%s\n' "$CONFIG1" | sed 's/^Lockout_After = 0$/&\nMonitor = yes/; s/^Queue = 3$/Queue = 13/')

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "config.h"
@@ -19,12 +20,36 @@
 static struct config cfg;
 static struct cfg_errors err;
 
+/* Does text have a section other than [options]? */
+static int
+has_door(const char *text)
+{
+	const char *l = text;
+
+	for (; l != NULL && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		l += strspn(l, " \t");
+		if (*l == '[' && strncasecmp(l, "[options]", 9) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A file without a door is refused (no_door_no_config); tests of
+ * [options] alone get this one, far from every port they use. */
+#define LAST_DOOR	"\n[zz-last]\nSequence = 61001,62002,61003\nOpen_Ports = 61022\n"
+
 static unsigned
 parse(const char *text)
 {
+	static char buf[65536];
+
 	/* Garbage first: config_parse must initialise everything itself. */
 	memset(&cfg, 0xa5, sizeof(cfg));
 	memset(&err, 0xa5, sizeof(err));
+	if (!has_door(text) && strlen(text) + sizeof(LAST_DOOR) < sizeof(buf)) {
+		snprintf(buf, sizeof(buf), "%s%s", text, LAST_DOOR);
+		text = buf;
+	}
 	return config_parse(text, strlen(text), "gk.conf", &cfg, &err);
 }
 
@@ -149,7 +174,7 @@ START_TEST(defaults)
 {
 	parse_ok("");
 	ck_assert_uint_eq(err.n, 0);
-	ck_assert_uint_eq(cfg.ndoors, 0);
+	ck_assert_uint_eq(cfg.ndoors, 1);	/* LAST_DOOR */
 	ck_assert_int_eq(cfg.opt.use_syslog, 0);
 	ck_assert_str_eq(cfg.opt.log_file, "");
 	ck_assert_str_eq(cfg.opt.pid_file, "");
@@ -179,9 +204,10 @@ START_TEST(defaults)
 
 	parse_ok("[options]\n");
 	ck_assert_uint_eq(cfg.opt.max_sources, CFG_DEF_MAX_SOURCES);
-	ck_assert_uint_eq(cfg.ndoors, 0);
+	ck_assert_uint_eq(cfg.ndoors, 1);
 
-	ck_assert_uint_eq(config_parse(NULL, 0, "gk.conf", &cfg, &err), 0);
+	/* No buffer at all: the defaults, and no door. */
+	ck_assert_uint_eq(config_parse(NULL, 0, "gk.conf", &cfg, &err), 1);
 	ck_assert_uint_eq(cfg.ndoors, 0);
 }
 END_TEST
@@ -212,6 +238,43 @@ START_TEST(door_defaults)
 }
 END_TEST
 
+/* An empty, all-comment, options-only or truncated file gates nothing:
+ * refused, so that a reload of it keeps what runs. */
+START_TEST(no_door_no_config)
+{
+	static const char *const texts[] = {
+		"", "\n\n", "# all\n# commented out\n", "[options]\nQueue = 3\n",
+		"[options]\n[d",
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		ck_assert_uint_eq(config_parse(texts[i], strlen(texts[i]), "f",
+		    &cfg, &err), 1);
+		ck_assert_msg(strstr(err.msg[0], "no door in the file: it "
+		    "would gate nothing") != NULL || i == 4, "%s", err.msg[0]);
+	}
+}
+END_TEST
+
+/* What a reload stops protecting. */
+START_TEST(unprotected_by_reload)
+{
+	static struct config old;
+	struct cfg_port gone[8];
+	char list[128];
+
+	parse_ok("[a]\nSequence = 7000,49000\nOpen_Ports = 22, 80, 53:udp\n"
+	    "[b]\nSequence = 7001,49001\nOpen_Ports = 22\n");
+	old = cfg;
+	parse_ok("[b]\nSequence = 7001,49001\nOpen_Ports = 22, 53:udp\n");
+	ck_assert_uint_eq(config_unprotected(&old, &cfg, gone, 8), 1);
+	ck_assert_str_eq(config_ports_format(gone, 1, list, sizeof(list)),
+	    "80/tcp");
+	ck_assert_uint_eq(config_unprotected(&cfg, &old, gone, 8), 0);
+}
+END_TEST
+
 /* Parsing again into the same struct leaves nothing of the first run. */
 START_TEST(reparse_resets)
 {
@@ -220,8 +283,9 @@ START_TEST(reparse_resets)
 	parse_ok("[options]\nQueue = 3\n" DOOR "[e]\nSequence = 1,49000\n"
 	    "Open_Ports = 2\n");
 	ck_assert_uint_eq(cfg.ndoors, 2);
-	ck_assert_uint_eq(config_parse("[options]\n", 10, "x", &cfg, &e2), 0);
-	ck_assert_uint_eq(cfg.ndoors, 0);
+	ck_assert_uint_eq(config_parse("[x]\nSequence = 5,49000\nOpen_Ports = "
+	    "3\n", 37, "x", &cfg, &e2), 0);
+	ck_assert_uint_eq(cfg.ndoors, 1);
 	ck_assert_uint_eq(cfg.opt.queue, 0);
 }
 END_TEST
@@ -803,7 +867,7 @@ START_TEST(case_insensitive)
 	/* Door names keep their case and are found case-sensitively. */
 	ck_assert_int_eq(config_door_find(&cfg, "door"), -1);
 	parse_ok("[Options]\nQueue = 1\n");
-	ck_assert_uint_eq(cfg.ndoors, 0);
+	ck_assert_uint_eq(cfg.ndoors, 1);	/* LAST_DOOR */
 	ck_assert_uint_eq(cfg.opt.queue, 1);
 }
 END_TEST
@@ -854,8 +918,9 @@ START_TEST(not_nul_terminated)
 	ck_assert_uint_eq(cfg.door[0].open[0].port, 22);
 	ck_assert_uint_eq(cfg.opt.queue, 1);
 
-	/* Cut inside a number and inside a key. */
-	ck_assert_uint_eq(config_parse(text, 19, "slice", &cfg, &err), 0);
+	/* Cut inside a number and inside a key (no door left: refused). */
+	ck_assert_uint_eq(config_parse(text, 19, "slice", &cfg, &err), 1);
+	assert_starts(err.msg[0], "slice:2: no door in the file");
 	ck_assert_uint_eq(cfg.opt.queue, 1);
 	ck_assert_uint_eq(config_parse(text, 13, "slice", &cfg, &err), 1);
 	assert_starts(err.msg[0], "slice:2: unknown key 'Que'");
@@ -1957,6 +2022,8 @@ config_suite(void)
 	TCase *tc = tcase_create("config");
 
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, no_door_no_config);
+	tcase_add_test(tc, unprotected_by_reload);
 	tcase_add_test(tc, door_defaults);
 	tcase_add_test(tc, reparse_resets);
 	tcase_add_test(tc, options_all);

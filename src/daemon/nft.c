@@ -557,6 +557,30 @@ tx_add_table(struct tx *tx, const char *name)
 		nftnl_table_free(t);
 }
 
+/* In place: the table's flags back to none.  `flags dormant` unhooks every
+ * base chain of the table (nothing gated, the rules all still there);
+ * this puts the hooks back in the same transaction as the rules. */
+static void
+tx_wake_table(struct tx *tx, const char *name)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (t == NULL || nftnl_table_set_str(t, NFTNL_TABLE_NAME, name) < 0) {
+		tx->error = ENOMEM;
+	} else {
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+		nlh = tx_msg(tx, NFT_MSG_NEWTABLE, 0, "table inet %s flags "
+		    "(none)", name);
+		if (nlh != NULL) {
+			nftnl_table_nlmsg_build_payload(nlh, t);
+			tx_next(tx);
+		}
+	}
+	if (t != NULL)
+		nftnl_table_free(t);
+}
+
 /* By handle: only the very table we inspected, not one made since. */
 static void
 tx_del_table(struct tx *tx, uint64_t handle)
@@ -857,6 +881,8 @@ tx_ruleset(struct tx *tx, const struct config *cfg, enum nft_backend be,
 
 	if (fresh)
 		tx_add_table(tx, NFT_TABLE);
+	else
+		tx_wake_table(tx, NFT_TABLE);
 	tx_chain(tx, NFT_TABLE, 1);
 	for (int s = 0; s < RULES_NSETS; s++)
 		tx_set(tx, (enum rules_set)s);

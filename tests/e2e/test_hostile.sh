@@ -66,6 +66,15 @@ check "an accept rule inserted by hand is undone within a second" \
 	is_dropped "$CLI1" $S4 22
 check "... and a knock still opens" eval \
 	"cli1 knock $S4 7000 8000 9000 && can_connect $CLI1 $S4 22"
+# flags dormant unhooks the table, every rule still in place.
+ctl revoke $C4 >/dev/null
+srv nft add table inet gatekeeper '{ flags dormant; }'
+sleep 1
+check "a table made dormant by hand is woken within a second" eval \
+	"! srv nft list table inet gatekeeper | grep -q dormant"
+check "... and the gate is closed again" is_dropped "$CLI1" $S4 22
+check "... and a knock opens it" eval \
+	"cli1 knock $S4 7000 8000 9000 && can_connect $CLI1 $S4 22"
 
 # --- SIGKILL, then restart ---------------------------------------------------
 

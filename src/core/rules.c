@@ -47,6 +47,12 @@ rules_set_queue(const struct config *cfg, enum rules_set s)
 	    cfg->opt.queue;
 }
 
+int
+rules_set_bypass(const struct config *cfg, enum rules_set s)
+{
+	return sets[s].kind == RULES_KNOCK && !cfg->opt.knock_drop;
+}
+
 static void
 mark_ports(uint8_t *seen, const struct cfg_port *p, unsigned n,
     uint8_t proto)
@@ -161,6 +167,9 @@ format_queue_rule(struct out *o, const struct config *cfg, enum rules_set s)
 	out_printf(o, "\t\t%s dport @%s ", l4, sets[s].name);
 	if (sets[s].kind == RULES_PUBLIC)
 		out_printf(o, "accept\n");
+	else if (rules_set_bypass(cfg, s))
+		out_printf(o, "queue flags bypass to %u\n",
+		    rules_set_queue(cfg, s));
 	else
 		out_printf(o, "queue num %u\n", rules_set_queue(cfg, s));
 }

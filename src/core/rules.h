@@ -47,6 +47,11 @@ uint8_t rules_set_proto(enum rules_set s);	/* IPPROTO_TCP or _UDP */
 enum rules_kind rules_set_kind(enum rules_set s);
 /* The queue a set's rule sends to. */
 unsigned rules_set_queue(const struct config *cfg, enum rules_set s);
+/* Does the set's rule accept when nobody reads the queue?  Knock ports
+ * do with Knock_Reply = closed: while the daemon is away the host answers
+ * them as it answers their neighbours, so they never stand out.  Protected
+ * ports never do: the gate stays closed. */
+int rules_set_bypass(const struct config *cfg, enum rules_set s);
 /* The set's ports over all doors, ascending and distinct, into out
  * (RULES_MAX_PORTS entries).  Returns how many; 0 means the set and its
  * rule are left out. */

@@ -849,7 +849,8 @@ rule_set(struct tx *tx, const struct config *cfg, enum rules_set s,
 	if (!fail && rules_set_kind(s) == RULES_PUBLIC)
 		fail = put(r, e_verdict(NF_ACCEPT));
 	else if (!fail)
-		fail = put(r, e_queue(be, (uint16_t)rules_set_queue(cfg, s), 0));
+		fail = put(r, e_queue(be, (uint16_t)rules_set_queue(cfg, s),
+		    rules_set_bypass(cfg, s)));
 	snprintf(what, sizeof(what), "%s", rules_set_name(s));
 	tx_rule(tx, r, fail, what);
 }

@@ -95,25 +95,30 @@ fi
 #    unreachable); the protected port stays silent.
 CAP=$WORK/capture
 srv sysctl -qw net.ipv4.icmp_ratelimit=0
-srv timeout 8 tcpdump -l -n -i "${ID}s1" \
-	"src host $S4 and (tcp[tcpflags] & tcp-rst != 0 or icmp)" >"$CAP" 2>/dev/null &
-TPID=$!
-sleep 1
-cli1 nc -z -w 1 $S4 7000 2>/dev/null
-echo x | cli1 nc -u -w 1 $S4 8001
-cli1 nc -z -w 1 $S4 9999 2>/dev/null
-echo x | cli1 nc -u -w 1 $S4 9998
-cli1 nc -z -w 1 $S4 22 2>/dev/null
-sleep 0.5
-kill $TPID 2>/dev/null; wait $TPID 2>/dev/null
-check "closed port 9999 answers RST" grep -q "\.9999 >.*Flags \[R" "$CAP"
-check "closed UDP port 9998 answers ICMP port unreachable" \
-	grep -q "udp port 9998 unreachable" "$CAP"
-check "knock port 7000/tcp answers RST, as a closed port" \
-	grep -q "\.7000 >.*Flags \[R" "$CAP"
-check "knock port 8001/udp answers ICMP unreachable, as a closed port" \
-	grep -q "udp port 8001 unreachable" "$CAP"
-check "the protected port 22 sends nothing" eval "! grep -q '\.22 >' '$CAP'"
+# replies WHEN: probe the knock ports, closed neighbours and 22; check that
+# the knock ports answer as their neighbours do and 22 stays silent.
+replies() {
+	srv timeout 8 tcpdump -l -n -i "${ID}s1" \
+		"src host $S4 and (tcp[tcpflags] & tcp-rst != 0 or icmp)" >"$CAP" 2>/dev/null &
+	local tpid=$!
+	sleep 1
+	cli1 nc -z -w 1 $S4 7000 2>/dev/null
+	echo x | cli1 nc -u -w 1 $S4 8001
+	cli1 nc -z -w 1 $S4 9999 2>/dev/null
+	echo x | cli1 nc -u -w 1 $S4 9998
+	cli1 nc -z -w 1 $S4 22 2>/dev/null
+	sleep 0.5
+	kill $tpid 2>/dev/null; wait $tpid 2>/dev/null
+	check "$1: closed port 9999 answers RST" grep -q "\.9999 >.*Flags \[R" "$CAP"
+	check "$1: closed UDP port 9998 answers ICMP port unreachable" \
+		grep -q "udp port 9998 unreachable" "$CAP"
+	check "$1: knock port 7000/tcp answers RST, as a closed port" \
+		grep -q "\.7000 >.*Flags \[R" "$CAP"
+	check "$1: knock port 8001/udp answers ICMP unreachable, as a closed port" \
+		grep -q "udp port 8001 unreachable" "$CAP"
+	check "$1: the protected port 22 sends nothing" eval "! grep -q '\.22 >' '$CAP'"
+}
+replies "running"
 
 # 6. IPv6.
 check "IPv6: no knock, dropped" is_dropped "$CLI1" $S6 22
@@ -169,6 +174,8 @@ check "after SIGTERM the granted source cannot connect" is_dropped "$CLI1" $S4 2
 check "after SIGTERM others cannot connect" is_dropped "$CLI2" 10.77.2.1 22
 listen "$SRV" 8080
 check "after SIGTERM unlisted services still answer" can_connect "$CLI1" $S4 8080
+# Knock ports do not stand out while nobody reads the queue either.
+replies "stopped"
 # Removing the gate is the admin's explicit act.
 check "gatekeeperd --remove-table removes the gate" \
 	eval "srv $GKD --remove-table | grep -q 'nothing is gated now'"

@@ -670,7 +670,7 @@ knock_packet(struct knock_table *t, const struct config *cfg,
 	if (o.ended >= 0) {
 		if (where != KNOCK_AT_PORT)
 			t->st.scan_resets++;
-		if (!o.right && (o.deep || starts == 0))
+		if (!o.right && o.deep)
 			fail(t, cfg, e, (unsigned)o.ended, now_ms, ev, &n);
 	}
 	if (e == NULL || !locked(e, now_ms))

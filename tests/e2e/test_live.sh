@@ -353,7 +353,7 @@ Lockout_After = 1
 [ssh]
 Sequence = 7000,8000,9000
 Open_Ports = 22' || exit 1
-# 5000 spoofed sources each lock themselves out: a first knock, then a
+# 5000 spoofed sources each lock themselves out: two right knocks, then a
 # packet to the port next to it (observed by the scan guard: a reset).
 cat >"$WORK/lock.py" <<'EOF'
 import random, socket, struct, sys
@@ -374,6 +374,7 @@ def syn(src, dport):
 for i in range(int(sys.argv[2])):
     src = struct.pack("!I", 0x0b000000 + i)
     syn(src, 7000)
+    syn(src, 8000)
     syn(src, 7001)
 EOF
 t0=$(now_ms)

@@ -850,13 +850,16 @@ static const char *const locking = "[options]\n"
     "[a]\nSequence = 7000,8000,9000\nOpen_Ports = 22\n"
     "[b]\nSequence = 7000,8100,9000\nOpen_Ports = 23\n";
 
-/* One failed attempt of src at ms: two knocks, the second wrong for both
- * doors. */
+/* One failed attempt of src at ms: two right knocks of door a, then a
+ * packet elsewhere (the failure, at ms + 2).  Only an attempt past its
+ * first knock can fail: a first knock and a reset would tell a prober
+ * which ports are some door's first knock. */
 static void
 fail_once(struct run *r, const char *src, int64_t ms)
 {
 	hit(r, src, TCP, 7000, SYN, ms);
-	hit(r, src, TCP, 9000, SYN, ms + 1);
+	hit(r, src, TCP, 8000, SYN, ms + 1);
+	touch(r, src, 9100, ms + 2);
 }
 
 START_TEST(lockout_after_failures)
@@ -867,21 +870,32 @@ START_TEST(lockout_after_failures)
 
 	setup(&r, locking, 16);
 	addr_parse("10.0.0.1", &a);
-	fail_once(&r, "10.0.0.1", 0);
-	/* Both doors reset, but one packet is one failure. */
+	/* Both doors end at 7000 again (at their first knock): no failure,
+	 * just a fresh start; so is a first knock and a reset. */
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 0);
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 1);
 	ck_assert(has(&r, KEV_RESET, 0, 1) && has(&r, KEV_RESET, 1, 1));
+	touch(&r, "10.0.0.1", 9100, 2);
+	ck_assert(has(&r, KEV_RESET, 0, 1) && has(&r, KEV_RESET, 1, 1));
+	for (int k = 0; k < 5; k++) {
+		hit(&r, "10.0.0.1", TCP, 7000, SYN, 10 + 2 * k);
+		touch(&r, "10.0.0.1", 9100, 11 + 2 * k);
+	}
+	ck_assert_uint_eq(r.t->st.lockouts, 0);
+	fail_once(&r, "10.0.0.1", 0 + 30);
+	ck_assert(has(&r, KEV_RESET, 0, 2));
 	fail_once(&r, "10.0.0.1", 100);
 	ck_assert_uint_eq(r.t->st.lockouts, 0);
-	ck_assert(!knock_locked(r.t, &a, 102, &until));
+	ck_assert(!knock_locked(r.t, &a, 103, &until));
 	fail_once(&r, "10.0.0.1", 200);
-	ck_assert_uint_eq(r.n, 3);
+	ck_assert_uint_eq(r.n, 2);
 	ck_assert(has(&r, KEV_LOCKOUT, 0, 0));
-	ck_assert_int_eq(r.ev[2].type, KEV_LOCKOUT);
-	ck_assert_uint_eq(r.ev[2].len, 0);
+	ck_assert_int_eq(r.ev[1].type, KEV_LOCKOUT);
+	ck_assert_uint_eq(r.ev[1].len, 0);
 	ck_assert_uint_eq(r.t->st.lockouts, 1);
-	ck_assert(knock_locked(r.t, &a, 201, &until));
-	ck_assert_int_eq(until, 201 + 10000);
-	ck_assert(knock_locked(r.t, &a, 10200, NULL));
+	ck_assert(knock_locked(r.t, &a, 203, &until));
+	ck_assert_int_eq(until, 202 + 10000);
+	ck_assert(knock_locked(r.t, &a, 10201, NULL));
 
 	/* Locked out: even the right sequence does nothing, silently. */
 	ck_assert_uint_eq(hit(&r, "10.0.0.1", TCP, 7000, SYN, 300), 0);
@@ -894,11 +908,11 @@ START_TEST(lockout_after_failures)
 	ck_assert(has(&r, KEV_STAGE, 0, 1));
 
 	/* Lockout_Time later, a fresh start: three failures again. */
-	ck_assert(!knock_locked(r.t, &a, 10201, NULL));
-	hit(&r, "10.0.0.1", TCP, 7000, SYN, 10201);
+	ck_assert(!knock_locked(r.t, &a, 10203, NULL));
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 10203);
 	ck_assert(has(&r, KEV_STAGE, 0, 1));
-	hit(&r, "10.0.0.1", TCP, 8000, SYN, 10202);
-	hit(&r, "10.0.0.1", TCP, 9000, SYN, 10203);
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 10204);
+	hit(&r, "10.0.0.1", TCP, 9000, SYN, 10205);
 	ck_assert(has(&r, KEV_COMPLETE, 0, 3));
 	fail_once(&r, "10.0.0.1", 10300);
 	fail_once(&r, "10.0.0.1", 10400);
@@ -983,6 +997,7 @@ START_TEST(lockout_counts_timeouts_and_scans)
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 2001);
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 4000);
 	ck_assert(has(&r, KEV_TIMEOUT, 0, 1) && has(&r, KEV_STAGE, 0, 1));
+	/* ... nor is a scan's reset of a first knock. */
 	touch(&r, "10.0.0.1", 80, 4001);
 	ck_assert(has(&r, KEV_RESET, 0, 1));
 	/* A completed sequence does not wipe the slate. */
@@ -991,10 +1006,15 @@ START_TEST(lockout_counts_timeouts_and_scans)
 	hit(&r, "10.0.0.1", TCP, 9000, SYN, 4004);
 	ck_assert(has(&r, KEV_COMPLETE, 0, 3));
 	hit(&r, "10.0.0.1", TCP, 7000, SYN, 4005);
-	touch(&r, "10.0.0.1", 81, 4006);
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 4006);
+	touch(&r, "10.0.0.1", 81, 4007);
+	ck_assert(has(&r, KEV_RESET, 0, 2) && !has(&r, KEV_LOCKOUT, 0, 0));
+	hit(&r, "10.0.0.1", TCP, 7000, SYN, 4008);
+	hit(&r, "10.0.0.1", TCP, 8000, SYN, 4009);
+	touch(&r, "10.0.0.1", 81, 4010);
 	ck_assert(has(&r, KEV_LOCKOUT, 0, 0));
 	/* A scan of a locked source finds nothing to reset. */
-	ck_assert_uint_eq(touch(&r, "10.0.0.1", 82, 2006), 0);
+	ck_assert_uint_eq(touch(&r, "10.0.0.1", 82, 4011), 0);
 	knock_free(r.t);
 }
 END_TEST
@@ -1047,7 +1067,7 @@ START_TEST(failures_are_kept_while_recent)
 	fail_once(&r, "10.9.9.9", 0);
 	for (i = 0; i < 4; i++) {
 		src_n(s, sizeof(s), i);
-		hit(&r, s, TCP, 7000, SYN, 25002 + i);
+		hit(&r, s, TCP, 7000, SYN, 25003 + i);
 	}
 	ck_assert_uint_eq(r.t->st.reclaimed, 1);
 	ck_assert_uint_eq(r.t->st.evicted, 0);
@@ -1065,15 +1085,15 @@ START_TEST(locked_sources_survive_a_flood)
 	setup(&r, locking, 8);
 	addr_parse("10.9.9.9", &a);
 	fail_once(&r, "10.9.9.9", 0);
-	fail_once(&r, "10.9.9.9", 1);
-	fail_once(&r, "10.9.9.9", 2);
-	ck_assert(knock_locked(r.t, &a, 3, NULL));
+	fail_once(&r, "10.9.9.9", 10);
+	fail_once(&r, "10.9.9.9", 20);
+	ck_assert(knock_locked(r.t, &a, 23, NULL));
 	/* Spoofed first knocks and even sources further along go first. */
-	hit(&r, "10.8.8.8", TCP, 7000, SYN, 3);
-	hit(&r, "10.8.8.8", TCP, 8000, SYN, 4);
+	hit(&r, "10.8.8.8", TCP, 7000, SYN, 23);
+	hit(&r, "10.8.8.8", TCP, 8000, SYN, 24);
 	for (i = 0; i < 1000; i++) {
 		src_n(s, sizeof(s), i);
-		hit(&r, s, TCP, 7000, SYN, 5 + i);
+		hit(&r, s, TCP, 7000, SYN, 25 + i);
 	}
 	ck_assert(knock_locked(r.t, &a, 2000, NULL));
 	ck_assert_uint_eq(r.t->st.evicted_locked, 0);

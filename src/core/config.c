@@ -202,6 +202,28 @@ struct parser {
 
 static void config_error(struct parser *, unsigned, const char *, ...)
     __attribute__((format(printf, 3, 4)));
+static void config_warn(struct parser *, unsigned, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+config_warn(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	struct config *cfg = p->cfg;
+	va_list ap;
+	int n;
+
+	if (cfg->nwarn >= CFG_MAX_WARN)
+		return;
+	n = snprintf(cfg->warn[cfg->nwarn], CFG_ERR_MAX, "%s:%u: ", p->file,
+	    line);
+	if (n > 0 && (size_t)n < CFG_ERR_MAX) {
+		va_start(ap, fmt);
+		vsnprintf(cfg->warn[cfg->nwarn] + n, CFG_ERR_MAX - (size_t)n,
+		    fmt, ap);
+		va_end(ap);
+	}
+	cfg->nwarn++;
+}
 
 static void
 config_error(struct parser *p, unsigned line, const char *fmt, ...)
@@ -1392,7 +1414,7 @@ seq_scannable(const struct config *cfg, const struct cfg_port *seq,
 	int up = 1, down = 1;
 	unsigned i;
 
-	if (!cfg->opt.scan_guard || len == 0)
+	if (len == 0)
 		return 0;
 	if (len == 1) {
 		snprintf(why, whylen, "a one-port sequence is completed by "
@@ -1400,6 +1422,9 @@ seq_scannable(const struct config *cfg, const struct cfg_port *seq,
 		    proto_name(seq[0].proto));
 		return 1;
 	}
+	/* Without the guard, see config_check_scans. */
+	if (!cfg->opt.scan_guard)
+		return 0;
 	quiet_build(cfg, &q);
 	for (i = 0; i + 1 < len && (up || down); i++) {
 		if (!quiet_walk(&q, &seq[i], &seq[i + 1]))
@@ -1421,6 +1446,20 @@ seq_scannable(const struct config *cfg, const struct cfg_port *seq,
 #define HINT_SCAN	"at least two knocks, with an unlisted port between " \
 			"knock ports or in an order no scan follows"
 
+/* Every step in one direction (ports ascending, or descending)? */
+static int
+seq_monotonic(const struct cfg_port *seq, unsigned len)
+{
+	int up = 1, down = 1;
+	unsigned i;
+
+	for (i = 0; i + 1 < len; i++) {
+		up &= seq[i + 1].port > seq[i].port;
+		down &= seq[i + 1].port < seq[i].port;
+	}
+	return len > 1 && (up || down);
+}
+
 static void
 config_check_scans(struct parser *p)
 {
@@ -1429,6 +1468,17 @@ config_check_scans(struct parser *p)
 
 	for (i = 0; i < p->cfg->ndoors; i++) {
 		const struct cfg_door *d = &p->cfg->door[i];
+
+		/* Without the guard nothing between knocks resets: what loads
+		 * is the admin's risk, said out loud. */
+		if (d->seq_line && !p->cfg->opt.scan_guard &&
+		    seq_monotonic(d->seq, d->seq_len))
+			config_warn(p, d->seq_line, "door '%s': with Scan_Guard "
+			    "= no an ordered port scan completes Sequence %s "
+			    "(nothing it probes between the knocks resets the "
+			    "attempt, as with knockd)", d->name,
+			    config_ports_format(d->seq, d->seq_len, list,
+			    sizeof(list)));
 
 		if (d->seq_line && seq_scannable(p->cfg, d->seq, d->seq_len,
 		    why, sizeof(why)))
@@ -1485,11 +1535,64 @@ config_resolve_close(struct parser *p)
 	}
 }
 
+/* Do the first bits of a and b agree? */
+static int
+bits_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned i;
+
+	for (i = 0; i < bits / 8; i++)
+		if (a[i] != b[i])
+			return 0;
+	return bits % 8 == 0 ||
+	    ((a[i] ^ b[i]) & (uint8_t)(0xff00u >> (bits % 8))) == 0;
+}
+
+/* Is every address of net/len in some Allow prefix?  Only halves that
+ * hold a longer prefix are looked into: a few thousand steps at most. */
+static int
+allow_covers(const struct cfg_options *o, int family, const uint8_t *net,
+    unsigned len, unsigned max)
+{
+	uint8_t half[16];
+	int inside = 0;
+	unsigned i;
+
+	for (i = 0; i < o->allow_len; i++) {
+		const struct cidr *c = &o->allow[i];
+
+		if (c->net.family != family)
+			continue;
+		if (c->prefix <= len && bits_equal(c->net.b, net, c->prefix))
+			return 1;
+		if (c->prefix > len && bits_equal(c->net.b, net, len))
+			inside = 1;
+	}
+	if (!inside || len >= max)
+		return 0;
+	memcpy(half, net, sizeof(half));
+	half[len / 8] &= (uint8_t)~(0x80u >> (len % 8));
+	if (!allow_covers(o, family, half, len + 1, max))
+		return 0;
+	half[len / 8] |= (uint8_t)(0x80u >> (len % 8));
+	return allow_covers(o, family, half, len + 1, max);
+}
+
 /* [options] values that depend on each other. */
 static void
 config_finish_options(struct parser *p)
 {
 	struct cfg_options *o = &p->cfg->opt;
+	static const uint8_t zero[16];
+
+	/* Allow = 0.0.0.0/1, 128.0.0.0/1 is Allow = 0.0.0.0/0. */
+	if (allow_covers(o, AF_INET, zero, 0, 32) ||
+	    allow_covers(o, AF_INET6, zero, 0, 128))
+		config_error(p, p->seen[K_ALLOW], "the Allow prefixes together "
+		    "cover every %s address: nothing would be gated (allowed: "
+		    "prefixes that leave the rest of the world out; to watch "
+		    "without enforcing, Monitor = yes)",
+		    allow_covers(o, AF_INET, zero, 0, 32) ? "IPv4" : "IPv6");
 
 	if (!p->seen[K_PROTECTED_QUEUE])
 		o->protected_queue = o->queue < 65535 ? o->queue + 1 :

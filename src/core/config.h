@@ -111,10 +111,16 @@ struct cfg_options {
 	unsigned lockout_time;			/* seconds */
 };
 
+#define CFG_MAX_WARN	8	/* warnings kept with a config */
+
 struct config {
 	struct cfg_options opt;
 	struct cfg_door door[CFG_MAX_DOORS];
 	unsigned ndoors;
+	/* What loads but is weak ("file:line: ..."): said by -n, logged at
+	 * start and reload. */
+	unsigned nwarn;
+	char warn[CFG_MAX_WARN][CFG_ERR_MAX];
 };
 
 struct cfg_errors {

@@ -147,6 +147,15 @@ log_config_errors(const struct cfg_errors *err)
 		log_msg(LOG_ERR, "config-error", "%s", err->msg[i]);
 }
 
+static void
+log_config_warnings(const struct config *cfg)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->nwarn && i < CFG_MAX_WARN; i++)
+		log_msg(LOG_WARNING, "config-warning", "%s", cfg->warn[i]);
+}
+
 /* --install-table: what the daemon does at start and reload, alone. */
 static int
 install_only(const struct config *cfg)
@@ -602,6 +611,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 		running_free(&next);
 		goto fail;
 	}
+	log_config_warnings(cfg);
 	warn_restart_only(D.run.cfg, cfg);
 	warn_unprotected(D.run.cfg, cfg);
 	running_carry_grants(&D.run, &next, now_ms());
@@ -1221,6 +1231,7 @@ run_daemon(struct config *cfg)
 	    cfg->ndoors, cfg->opt.queue, cfg->opt.protected_queue,
 	    cfg->opt.ruleset_external ? "external ruleset, " : "",
 	    nft_backend_name(D.backend));
+	log_config_warnings(cfg);
 	notify_ready();
 	rc = event_loop(sigfd);
 	notify_stopping();

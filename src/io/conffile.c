@@ -202,6 +202,8 @@ conffile_print_summary(FILE *f, const char *path, const struct config *cfg)
 
 	fprintf(f, "%s: OK, %u door%s\n", path, cfg->ndoors,
 	    cfg->ndoors == 1 ? "" : "s");
+	for (i = 0; i < cfg->nwarn && i < CFG_MAX_WARN; i++)
+		fprintf(f, "warning: %s\n", cfg->warn[i]);
 	print_options(f, cfg);
 	for (i = 0; i < cfg->ndoors; i++) {
 		const struct cfg_door *d = &cfg->door[i];

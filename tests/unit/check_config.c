@@ -1111,13 +1111,47 @@ START_TEST(scan_walkable_sequences)
 	parse_ok("[d]\nSequence = 7000,7002,7004\nOpen_Ports = 22\n");
 	parse_ok("[d]\nSequence = 7000,7002,7001\nOpen_Ports = 22\n");
 	parse_ok("[d]\nSequence = 9000,8000,9001\nOpen_Ports = 22\n");
-	/* Without the scan guard scans are the admin's risk. */
+	/* Without the scan guard nothing between knocks resets: a one-port
+	 * sequence is still refused (any scan completes it); one in one
+	 * direction is an ordered scan's, and loads with a warning; the rest
+	 * is the admin's risk (a random scan may still hit it, as with
+	 * knockd). */
+	expect_error("[options]\nScan_Guard = no\n"
+	    "[d]\nSequence = 7000\nOpen_Ports = 22\n", "gk.conf:4: ",
+	    "a one-port sequence", NULL);
 	parse_ok("[options]\nScan_Guard = no\n"
-	    "[d]\nSequence = 7000\nOpen_Ports = 22\n"
-	    "[e]\nSequence = 8000,8001\nOpen_Ports = 23\n");
+	    "[e]\nSequence = 7100,7200,7300\nOpen_Ports = 23\n"
+	    "[f]\nSequence = 9000,8000:udp\nOpen_Ports = 24\n"
+	    "[g]\nSequence = 8000,8002,8001\nOpen_Ports = 25\n");
+	ck_assert_uint_eq(cfg.nwarn, 2);
+	ck_assert_str_eq(cfg.warn[0], "gk.conf:4: door 'e': with Scan_Guard = "
+	    "no an ordered port scan completes Sequence 7100/tcp,7200/tcp,"
+	    "7300/tcp (nothing it probes between the knocks resets the "
+	    "attempt, as with knockd)");
+	assert_starts(cfg.warn[1], "gk.conf:7: door 'f': with Scan_Guard");
+	parse_ok(DOOR);
+	ck_assert_uint_eq(cfg.nwarn, 0);
 	/* A sequence with its own mistakes is not judged again. */
 	ck_assert_uint_eq(parse("[d]\nSequence = 0,49000\nOpen_Ports = 22\n"),
 	    1);
+}
+END_TEST
+
+/* Prefixes that together cover a whole family are /0 in disguise. */
+START_TEST(allow_covering_everything)
+{
+	expect_error(DOOR "[options]\nAllow = 0.0.0.0/1, 128.0.0.0/1\n",
+	    "gk.conf:5: ", "cover every IPv4 address", NULL);
+	expect_error(DOOR "[options]\nAllow = 10.0.0.0/8\n"
+	    "Allow = 0.0.0.0/2, 64.0.0.0/2, 128.0.0.0/2, 192.0.0.0/3, "
+	    "224.0.0.0/3\n", "gk.conf:6: ", "cover every IPv4 address", NULL);
+	expect_error(DOOR "[options]\nAllow = ::/1, 8000::/1\n",
+	    "gk.conf:5: ", "cover every IPv6 address", NULL);
+	/* One address short of it is fine. */
+	parse_ok(DOOR "[options]\nAllow = 0.0.0.0/1, 128.0.0.0/2, 192.0.0.0/3, "
+	    "224.0.0.0/4, 240.0.0.0/5, 248.0.0.0/6, 252.0.0.0/7, 254.0.0.0/8, "
+	    "255.0.0.0/9, 255.128.0.0/10\n");
+	parse_ok(DOOR "[options]\nAllow = 0.0.0.0/1, ::/1\n");
 }
 END_TEST
 
@@ -2023,6 +2057,7 @@ config_suite(void)
 
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, no_door_no_config);
+	tcase_add_test(tc, allow_covering_everything);
 	tcase_add_test(tc, unprotected_by_reload);
 	tcase_add_test(tc, door_defaults);
 	tcase_add_test(tc, reparse_resets);

@@ -14,9 +14,14 @@ tu_config(const char *text)
 	static struct config cfg;
 	static struct cfg_errors err;
 	unsigned n = config_parse(text, strlen(text), "test.conf", &cfg, &err);
+	unsigned i;
 
-	ck_assert_msg(n == 0, "config errors: %u, first: %s", n,
-	    n ? err.msg[0] : "");
+	/* The state machine's tests use one-knock doors for brevity; the
+	 * config refuses them (check_config tests that), nothing else. */
+	for (i = 0; i < n && i < CFG_MAX_ERRORS; i++)
+		ck_assert_msg(strstr(err.msg[i], "a one-port sequence is "
+		    "completed by any scan") != NULL, "config errors: %u, "
+		    "first: %s", n, err.msg[i]);
 	return &cfg;
 }
 

@@ -198,6 +198,9 @@ check "UDP scan: 4201 still dropped" is_dropped "$CLI1" $S4 4201
 # what happens to knockd.
 restart "$(printf '%s\n' "$SCAN_CONFIG" | sed 's/^Lockout_After = 0$/&\nScan_Guard = no/')" ||
 	exit 1
+check "Scan_Guard = no: -n warns that an ordered scan completes asc" eval \
+	"'$GKD' -n -c '$CONF' | grep -q \"^warning: .*door 'asc': with Scan_Guard = no an ordered port scan\""
+check "... and the start logged it" log_has 'event=config-warning msg=".*door .asc.: with Scan_Guard = no'
 scan seq-unguarded -sS -r -p1-65535
 check "control, Scan_Guard = no: the sequential scan opens the door" eval \
 	"log_has 'event=grant src=$C4 door=asc' && can_connect $CLI1 $S4 22"

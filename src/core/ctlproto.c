@@ -1207,6 +1207,12 @@ stats_verdicts(struct ctl_out *o, struct jw *j, const struct verdict_stats *st)
 	stat_put(o, j, NULL, "locked", st->locked);
 	stat_put(o, j, NULL, "closes", st->closes);
 	stat_put(o, j, NULL, "lost_resets", st->lost_resets);
+	stat_put(o, j, NULL, "knocks_scanner", st->knocks_scanner);
+	stat_put(o, j, NULL, "knocks_recent", st->knocks_recent);
+	stat_put(o, j, NULL, "settled", st->settled);
+	stat_put(o, j, NULL, "cancelled", st->cancelled);
+	stat_put(o, j, NULL, "settle_full", st->settle_full);
+	stat_put(o, j, NULL, "held", st->held);
 }
 
 static void

@@ -149,6 +149,11 @@ logfmt_verdict(struct lf *l, const struct config *cfg,
 	lf_str(l, "reason", verdict_reason_name(v->reason));
 	if (v->locked)
 		lf_str(l, "locked", "yes");
+	if (v->ignored != SW_OK)
+		lf_str(l, "ignored", v->ignored == SW_SCANNER ? "scanner" :
+		    "reset");
+	if (v->waited)
+		lf_str(l, "waited", "yes");
 	if (v->reason == VR_MALFORMED)
 		lf_str(l, "error", pkt_status_name(v->status));
 }
@@ -179,6 +184,16 @@ logfmt_knock(struct lf *l, const struct config *cfg, const struct addr *src,
 	}
 	snprintf(stage, sizeof(stage), "%u/%u", ev->stage, ev->len);
 	lf_str(l, "stage", stage);
+}
+
+void
+logfmt_cancel(struct lf *l, const struct config *cfg, const struct addr *src,
+    unsigned door)
+{
+	lf_str(l, "event", "knock-cancelled");
+	lf_addr(l, "src", src);
+	lf_str(l, "door", door < cfg->ndoors ? cfg->door[door].name : "?");
+	lf_str(l, "reason", "reset");
 }
 
 void

@@ -30,7 +30,8 @@ void lf_addr(struct lf *l, const char *key, const struct addr *a);
 void lf_port(struct lf *l, const char *key, uint16_t port, uint8_t proto);
 
 /* event=verdict [prefix=] verdict=accept|drop [would=drop monitor=yes]
- * src= dport= [door=] reason= [locked=yes] [error=]
+ * src= dport= [door=] reason= [locked=yes] [ignored=scanner|reset]
+ * [waited=yes] [error=]
  * prefix (Log_Prefix) only on refused lines (verdict_refused()). */
 void logfmt_verdict(struct lf *l, const struct config *cfg,
     const struct verdict *v);
@@ -38,6 +39,10 @@ void logfmt_verdict(struct lf *l, const struct config *cfg,
  * event=lockout src= door= failures=N expires_in=SECONDS */
 void logfmt_knock(struct lf *l, const struct config *cfg,
     const struct addr *src, const struct knock_event *ev);
+/* event=knock-cancelled src= door= reason=reset: a packet that resets
+ * came within the settle window of the completing knock. */
+void logfmt_cancel(struct lf *l, const struct config *cfg,
+    const struct addr *src, unsigned door);
 /* event=close src= door= by= revoked=yes|no */
 void logfmt_close(struct lf *l, const struct config *cfg,
     const struct addr *src, const struct verdict_close *c);

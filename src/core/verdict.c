@@ -6,9 +6,12 @@
  * only while its source holds an unexpired grant of a door that opens that
  * port (or is in Allow), whatever its flags.  Anything unparsable is
  * dropped: the gatekeeper fails closed.  Public ports pass; every other
- * packet the daemon sees (a protected port, or any other port with
- * Scan_Guard) ends its source's attempts.  Monitor turns would-be drops
- * into accepts, and changes nothing else. */
+ * packet the daemon sees on the knock queue (any other port, with
+ * Scan_Guard) ends its source's attempts.  A knock from a scanner, or
+ * within SW_SETTLE_MS of a reset, does not count (scanwatch.h); a
+ * completed sequence settles for SW_SETTLE_MS before it grants (see
+ * struct verdict_settling).  Monitor turns would-be drops into accepts,
+ * and changes nothing else. */
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -67,12 +70,14 @@ build_portmap(struct gk_state *s)
 
 void
 verdict_init(struct gk_state *s, const struct config *cfg,
-    struct knock_table *knocks, struct grant_table *grants)
+    struct knock_table *knocks, struct grant_table *grants,
+    struct scanwatch *sw)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->knocks = knocks;
 	s->grants = grants;
+	s->sw = sw;
 	build_portmap(s);
 }
 
@@ -83,38 +88,78 @@ verdict_door_changed(struct gk_state *s, unsigned door)
 	build_portmap(s);
 }
 
-static void
-add_close(struct gk_state *s, struct verdict *v, unsigned door, unsigned by)
+/* ---- completions settle before they grant ---- */
+
+static struct verdict_settling *
+settling_find(struct gk_state *s, const struct addr *src, unsigned door)
 {
-	struct verdict_close *c;
 	unsigned i;
 
-	for (i = 0; i < v->ncloses; i++)
-		if (v->close[i].door == door)
-			return;		/* closed already by this packet */
-	c = &v->close[v->ncloses++];
-	c->door = (uint16_t)door;
-	c->by = (uint16_t)by;
-	c->revoked = grant_revoke(s->grants, &v->pkt.src, (int)door) > 0;
-	s->st.closes += c->revoked;
+	for (i = 0; i < s->nsettling; i++)
+		if (s->settling[i].door == door &&
+		    addr_equal(&s->settling[i].src, src))
+			return &s->settling[i];
+	return NULL;
 }
 
-/* What the events of this packet do: grants for completed doors that open
- * ports, then their Close (so Close wins over a grant made by the same
- * packet), and the list of completed doors main acts on. */
+static void
+settling_remove(struct gk_state *s, unsigned i)
+{
+	s->settling[i] = s->settling[--s->nsettling];
+}
+
+/* A packet that resets: the source's completions still settling are
+ * undone (whatever the order the daemon read them in, it came within
+ * SW_SETTLE_MS of the last knock). */
+static void
+cancel_settling(struct gk_state *s, struct verdict *v)
+{
+	unsigned i = 0;
+
+	while (i < s->nsettling) {
+		if (!addr_equal(&s->settling[i].src, &v->pkt.src)) {
+			i++;
+			continue;
+		}
+		if (v->ncancel < CFG_MAX_DOORS)
+			v->cancel[v->ncancel++] = s->settling[i].door;
+		s->st.cancelled++;
+		settling_remove(s, i);
+	}
+}
+
+/* The source's completion of a door that opens the packet's port, still
+ * settling: when it is due, or 0. */
+static int64_t
+settling_due(const struct gk_state *s, const struct pkt *p)
+{
+	int64_t due = 0;
+	unsigned i;
+
+	for (i = 0; i < s->nsettling; i++) {
+		const struct verdict_settling *w = &s->settling[i];
+
+		if (addr_equal(&w->src, &p->src) && config_door_opens(
+		    &s->cfg->door[w->door], p->proto, p->dport) &&
+		    (due == 0 || w->due_ms < due))
+			due = w->due_ms;
+	}
+	return due;
+}
+
+/* What the events of this packet do at once: knocks counted, and each
+ * completed door settling (or refused, when too many are) and in the
+ * list main acts on (a one-time line is used from this packet on). */
 static void
 apply_events(struct gk_state *s, struct verdict *v, int64_t now_ms)
 {
 	const struct config *cfg = s->cfg;
-	int v6 = v->pkt.src.family == AF_INET6;
-	unsigned i, j;
+	unsigned i;
 
 	for (i = 0; i < v->nev; i++) {
 		const struct knock_event *ev = &v->ev[i];
-		const struct cfg_door *door = &cfg->door[ev->door];
-		const struct grant *g;
-		struct verdict_grant *vg;
 		struct verdict_done *dn;
+		struct verdict_settling *w;
 
 		if (ev->type == KEV_STAGE || ev->type == KEV_COMPLETE)
 			s->st.knocks++;
@@ -124,31 +169,123 @@ apply_events(struct gk_state *s, struct verdict *v, int64_t now_ms)
 			continue;
 		dn = &v->done[v->ndone++];
 		dn->door = ev->door;
-		dn->command = (v6 ? door->start_cmd6 : door->start_cmd)[0] !=
-		    '\0';
-		dn->one_time = door->one_time_file[0] != '\0';
-		dn->monitor = cfg->opt.monitor || door->monitor;
-		if (door->open_len == 0)
+		dn->one_time = cfg->door[ev->door].one_time_file[0] != '\0';
+		dn->settling = 1;
+		if (settling_find(s, &v->pkt.src, ev->door) != NULL)
+			continue;	/* the first one stands */
+		if (s->nsettling == VERDICT_SETTLE_MAX) {
+			dn->settling = 0;
+			s->st.settle_full++;
 			continue;
-		vg = &v->grant[v->ngrants++];
+		}
+		w = &s->settling[s->nsettling++];
+		w->src = v->pkt.src;
+		w->door = ev->door;
+		w->due_ms = now_ms + SW_SETTLE_MS;
+	}
+}
+
+static int
+has_close(const struct verdict_settled *out, unsigned door)
+{
+	unsigned i;
+
+	for (i = 0; i < out->ncloses; i++)
+		if (out->close[i].door == door)
+			return 1;
+	return 0;
+}
+
+static void
+add_close(struct gk_state *s, struct verdict_settled *out, unsigned door,
+    unsigned by)
+{
+	struct verdict_close *c;
+
+	if (has_close(out, door))
+		return;		/* closed already by this one */
+	c = &out->close[out->ncloses++];
+	c->door = (uint16_t)door;
+	c->by = (uint16_t)by;
+	c->revoked = grant_revoke(s->grants, &out->src, (int)door) > 0;
+	s->st.closes += c->revoked;
+}
+
+/* A completion that held: its grant (from the time of the last knock:
+ * Open_Timeout counts from there). */
+static void
+settle_one(struct gk_state *s, const struct verdict_settling *w,
+    struct verdict_settled *out)
+{
+	const struct cfg_door *door = &s->cfg->door[w->door];
+	int v6 = w->src.family == AF_INET6;
+	struct verdict_grant *vg = &out->grant;
+	const struct grant *g;
+
+	memset(out, 0, sizeof(*out));
+	out->src = w->src;
+	out->door = w->door;
+	out->command = (v6 ? door->start_cmd6 : door->start_cmd)[0] != '\0';
+	out->monitor = s->cfg->opt.monitor || door->monitor;
+	s->st.settled++;
+	if (door->open_len > 0) {
 		vg->made = 1;
-		vg->door = ev->door;
-		vg->expires_ms = now_ms + (int64_t)door->open_timeout * 1000;
-		vg->evicted_one = (uint8_t)grant_add(s->grants, &v->pkt.src,
-		    ev->door, vg->expires_ms, &vg->evicted);
+		vg->door = w->door;
+		vg->expires_ms = w->due_ms - SW_SETTLE_MS +
+		    (int64_t)door->open_timeout * 1000;
+		vg->evicted_one = (uint8_t)grant_add(s->grants, &w->src,
+		    w->door, vg->expires_ms, &vg->evicted);
 		/* A longer grant the source holds is kept: say how long. */
-		g = grant_find(s->grants, &v->pkt.src, ev->door, INT64_MIN);
+		g = grant_find(s->grants, &w->src, w->door, INT64_MIN);
 		if (g != NULL)
 			vg->expires_ms = g->expires_ms;
 		s->st.grants++;
 		s->st.grant_evictions += vg->evicted_one;
 	}
-	for (i = 0; i < v->ndone; i++) {
-		const struct cfg_door *door = &cfg->door[v->done[i].door];
+}
 
-		for (j = 0; j < door->close_len; j++)
-			add_close(s, v, door->close[j], v->done[i].door);
+/* Every grant of the batch first, then every Close: Close wins over a
+ * grant the same knock made, and each door is closed once. */
+unsigned
+verdict_settle(struct gk_state *s, int64_t now_ms,
+    struct verdict_settled *out, unsigned max)
+{
+	unsigned i = 0, n = 0, j, k, m;
+
+	while (i < s->nsettling && n < max) {
+		if (s->settling[i].due_ms > now_ms) {
+			i++;
+			continue;
+		}
+		settle_one(s, &s->settling[i], &out[n++]);
+		settling_remove(s, i);
 	}
+	for (i = 0; i < n; i++) {
+		const struct cfg_door *door = &s->cfg->door[out[i].door];
+
+		for (j = 0; j < door->close_len; j++) {
+			/* Closed already by another door of the source? */
+			for (k = 0, m = 0; k < i && !m; k++)
+				m = addr_equal(&out[k].src, &out[i].src) &&
+				    has_close(&out[k], door->close[j]);
+			if (!m)
+				add_close(s, &out[i], door->close[j],
+				    out[i].door);
+		}
+	}
+	return n;
+}
+
+int64_t
+verdict_next_settle(const struct gk_state *s)
+{
+	int64_t next = INT64_MAX;
+	unsigned i;
+
+	for (i = 0; i < s->nsettling; i++)
+		if (s->settling[i].due_ms < next)
+			next = s->settling[i].due_ms;
+	return next;
 }
 
 static int
@@ -179,6 +316,86 @@ granting_door(const struct gk_state *s, const struct pkt *p, int64_t now_ms)
  * host's own stack answers it as it answers any closed port (RST, ICMP
  * port unreachable, or whatever its policy does) and a scan cannot tell
  * knock ports from their neighbours; with Knock_Reply = drop, silence. */
+/* A packet that resets the source's knocks (another port, a wrong
+ * knock): noted for the scanner and settle tests, and it undoes the
+ * source's completions that are still settling. */
+static void
+reset_seen(struct gk_state *s, struct verdict *v, int64_t now_ms)
+{
+	if (s->sw != NULL)
+		sw_note(s->sw, &v->pkt.src, v->pkt.proto, v->pkt.dport, 1,
+		    now_ms);
+	cancel_settling(s, v);
+}
+
+static int
+counted(const struct verdict *v)
+{
+	unsigned i;
+
+	for (i = 0; i < v->nev; i++)
+		if (v->ev[i].type == KEV_STAGE || v->ev[i].type == KEV_COMPLETE)
+			return 1;
+	return 0;
+}
+
+static void
+decide_knock(struct gk_state *s, struct verdict *v, int64_t now_ms)
+{
+	struct knock_stats *kst = &s->knocks->st;
+	uint64_t dups = kst->duplicates, locked = kst->locked;
+
+	v->accept = !s->cfg->opt.knock_drop;
+	v->reason = VR_KNOCK;
+	v->ignored = s->sw != NULL ? sw_check(s->sw, &v->pkt.src, now_ms) :
+	    SW_OK;
+	if (v->ignored != SW_OK) {
+		/* No knock: it ends attempts like any other port does. */
+		v->nev = knock_packet(s->knocks, s->cfg, &v->pkt,
+		    KNOCK_ELSEWHERE, now_ms, v->ev);
+		if (v->ignored == SW_SCANNER)
+			s->st.knocks_scanner++;
+		else
+			s->st.knocks_recent++;
+		reset_seen(s, v, now_ms);
+		return;
+	}
+	v->nev = knock_packet(s->knocks, s->cfg, &v->pkt, KNOCK_AT_PORT,
+	    now_ms, v->ev);
+	v->locked = kst->locked != locked;
+	/* A wrong knock resets; a retransmission or a locked source's knock
+	 * is nothing at all. */
+	if (!counted(v) && kst->duplicates == dups && !v->locked)
+		reset_seen(s, v, now_ms);
+}
+
+static void
+decide_protected(struct gk_state *s, struct verdict *v, int64_t now_ms)
+{
+	const struct pkt *p = &v->pkt;
+
+	if (allowed(s->cfg, &p->src)) {
+		v->accept = 1;
+		v->reason = VR_ALLOW;
+		return;
+	}
+	if ((v->door = granting_door(s, p, now_ms)) >= 0) {
+		v->accept = 1;
+		v->reason = VR_GRANT;
+		return;
+	}
+	v->accept = 0;
+	v->reason = VR_NO_GRANT;
+	if ((v->hold_until = settling_due(s, p)) != 0)
+		v->hold = 1;
+	/* Knocks are left alone: this packet came on the other queue, in no
+	 * fixed order with them, so `knock && ssh` would lose its last
+	 * knock to its own SYN whenever the two came read together.  It
+	 * tells of a scan all the same. */
+	if (s->sw != NULL && !v->hold)
+		sw_note(s->sw, &p->src, p->proto, p->dport, 0, now_ms);
+}
+
 static void
 decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 {
@@ -189,26 +406,9 @@ decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 	uint64_t resets = kst->scan_resets;
 
 	if (kind & PORT_KNOCK) {
-		v->accept = !s->cfg->opt.knock_drop;
-		v->reason = VR_KNOCK;
-		v->nev = knock_packet(s->knocks, s->cfg, p, KNOCK_AT_PORT,
-		    now_ms, v->ev);
-		v->locked = kst->locked != locked;
+		decide_knock(s, v, now_ms);
 	} else if (kind & PORT_OPEN) {
-		if (allowed(s->cfg, &p->src)) {
-			v->accept = 1;
-			v->reason = VR_ALLOW;
-		} else if ((v->door = granting_door(s, p, now_ms)) >= 0) {
-			v->accept = 1;
-			v->reason = VR_GRANT;
-		} else {
-			v->accept = 0;
-			v->reason = VR_NO_GRANT;
-		}
-		/* Knocks are left alone: this packet came on the other queue,
-		 * in no fixed order with them, so `knock && ssh` would lose
-		 * its last knock to its own SYN whenever the two came read
-		 * together (and scans cannot rely on it: config.c). */
+		decide_protected(s, v, now_ms);
 	} else if (kind & PORT_PUBLIC) {
 		v->accept = 1;
 		v->reason = VR_PUBLIC;
@@ -217,6 +417,7 @@ decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 		v->reason = VR_OBSERVED;
 		v->nev = knock_packet(s->knocks, s->cfg, p, KNOCK_ELSEWHERE,
 		    now_ms, v->ev);
+		reset_seen(s, v, now_ms);
 	} else {
 		v->accept = 1;
 		v->reason = VR_UNWATCHED;
@@ -248,36 +449,41 @@ verdict_refused(const struct verdict *v)
 	return v->reason == VR_NO_GRANT;
 }
 
+/* A reset may be among the lost packets: completions still settling go
+ * too (fail closed). */
 void
 verdict_lost(struct gk_state *s, int64_t now_ms)
 {
 	knock_reset_all(s->knocks, now_ms);
 	s->st.lost_resets++;
+	s->st.cancelled += s->nsettling;
+	s->nsettling = 0;
 }
 
-void
-verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
-    size_t wire_len, int64_t now_ms, struct verdict *v)
+static void
+verdict_clear(struct verdict *v)
 {
 	v->nev = 0;
-	v->ngrants = 0;
 	v->ndone = 0;
-	v->ncloses = 0;
+	v->ncancel = 0;
 	v->door = -1;
 	v->monitor = 0;
 	v->locked = 0;
-	s->st.packets++;
-	v->status = pkt_parse(buf, len, wire_len, &v->pkt);
-	if (v->status != PKT_OK) {
-		v->accept = 0;
-		v->reason = VR_MALFORMED;
-		s->st.malformed[v->status]++;
-	} else
-		decide(s, v, now_ms);
+	v->ignored = SW_OK;
+	v->hold = 0;
+	v->hold_until = 0;
+	v->waited = 0;
+}
+
+/* Monitor, and the counters every verdict ends with. */
+static void
+verdict_finish(struct gk_state *s, struct verdict *v)
+{
 	v->would_accept = v->accept;
 	if (!v->accept && monitored(s, v)) {
 		v->accept = 1;
 		v->monitor = 1;
+		v->hold = 0;
 		s->st.monitored++;
 	}
 	if (v->accept)
@@ -285,4 +491,37 @@ verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
 	else
 		s->st.dropped++;
 	s->st.reason[v->reason]++;
+}
+
+void
+verdict_recheck(struct gk_state *s, const struct pkt *p, int64_t now_ms,
+    struct verdict *v)
+{
+	verdict_clear(v);
+	v->status = PKT_OK;
+	v->pkt = *p;
+	decide_protected(s, v, now_ms);
+	v->hold = 0;		/* once is enough */
+	v->waited = 1;
+	verdict_finish(s, v);
+}
+
+void
+verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
+    size_t wire_len, int64_t now_ms, struct verdict *v)
+{
+	verdict_clear(v);
+	s->st.packets++;
+	v->status = pkt_parse(buf, len, wire_len, &v->pkt);
+	if (v->status != PKT_OK) {
+		v->accept = 0;
+		v->reason = VR_MALFORMED;
+		s->st.malformed[v->status]++;
+		verdict_finish(s, v);
+		return;
+	}
+	decide(s, v, now_ms);
+	verdict_finish(s, v);
+	if (v->hold)
+		s->st.held++;
 }

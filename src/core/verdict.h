@@ -9,6 +9,7 @@
 #include "grant.h"
 #include "knock.h"
 #include "pkt.h"
+#include "scanwatch.h"
 
 enum verdict_reason {
 	VR_GRANT,	/* protected port, source holds a grant */
@@ -43,18 +44,39 @@ struct verdict_stats {
 	uint64_t locked;	/* knocks ignored during a lockout */
 	uint64_t closes;	/* grants revoked by Close */
 	uint64_t lost_resets;	/* progress dropped: packets lost unseen */
+	uint64_t knocks_scanner;	/* knocks ignored: the source scans */
+	uint64_t knocks_recent;	/* ... a reset came within SW_SETTLE_MS */
+	uint64_t settled;	/* completions that held through the window */
+	uint64_t cancelled;	/* ... that a reset in the window undid */
+	uint64_t settle_full;	/* ... refused: too many settling at once */
+	uint64_t held;		/* protected packets that waited for one */
+};
+
+/* A completed sequence waits SW_SETTLE_MS before it grants or runs
+ * anything: a packet of the scan that completed it may still be on its
+ * way through another CPU (RSS, RPS), and then it undoes the completion.
+ * A connection to the door's ports in the meantime waits (main holds its
+ * verdict) instead of being dropped, so `knock && ssh` gets in at once. */
+#define VERDICT_SETTLE_MAX	256
+struct verdict_settling {
+	struct addr src;
+	uint16_t door;
+	int64_t due_ms;
 };
 
 struct gk_state {
 	const struct config *cfg;
 	struct knock_table *knocks;
 	struct grant_table *grants;
+	struct scanwatch *sw;
 	uint8_t portmap[2][65536];	/* PORT_* bits */
+	unsigned nsettling;
+	struct verdict_settling settling[VERDICT_SETTLE_MAX];
 	struct verdict_stats st;
 };
 
-/* A grant made by this packet (a completed sequence of a door with
- * Open_Ports), and the one it pushed out of a full table. */
+/* A grant made when a completion settled, and the one it pushed out of a
+ * full table. */
 struct verdict_grant {
 	uint8_t made, evicted_one;
 	uint16_t door;
@@ -62,12 +84,12 @@ struct verdict_grant {
 	struct grant evicted;
 };
 
-/* A door this packet completed: what main still has to do for it. */
+/* A door this packet completed: what main has to do at once.  The rest
+ * (grant, commands, Close) waits for the completion to settle. */
 struct verdict_done {
 	uint16_t door;
-	uint8_t command;	/* it has a Start_Command for the source's family */
-	uint8_t one_time;	/* One_Time_Sequences: advance to the next */
-	uint8_t monitor;	/* global or the door's Monitor is on */
+	uint8_t one_time;	/* One_Time_Sequences: the line is used */
+	uint8_t settling;	/* 0: refused, too many settling at once */
 };
 
 /* A door whose grant to the source a completed door's Close revoked (or
@@ -83,27 +105,52 @@ struct verdict {
 	int would_accept;		/* the verdict without Monitor */
 	int monitor;			/* Monitor turned a drop into accept */
 	int locked;			/* a knock ignored: source locked out */
+	enum sw_block ignored;		/* a knock ignored: scanner, recent */
+	int hold;			/* a drop that should wait for ... */
+	int64_t hold_until;		/* ... this settling completion */
+	int waited;			/* decided again after it waited */
 	enum verdict_reason reason;
 	enum pkt_status status;		/* PKT_OK unless VR_MALFORMED */
 	int door;			/* door of VR_GRANT, else -1 */
 	struct pkt pkt;			/* valid unless VR_MALFORMED */
 	unsigned nev;
 	struct knock_event ev[KNOCK_MAX_EVENTS];
-	unsigned ngrants;
-	struct verdict_grant grant[CFG_MAX_DOORS];
 	unsigned ndone;
 	struct verdict_done done[CFG_MAX_DOORS];
+	unsigned ncancel;		/* settling completions it undid */
+	uint16_t cancel[CFG_MAX_DOORS];
+};
+
+/* A completion that settled: what it did, for main to log and act on. */
+struct verdict_settled {
+	struct addr src;
+	uint16_t door;
+	uint8_t command;	/* it has a Start_Command for the source's family */
+	uint8_t monitor;	/* global or the door's Monitor is on */
+	struct verdict_grant grant;	/* made: 0 if the door opens no port */
 	unsigned ncloses;
 	struct verdict_close close[CFG_MAX_DOORS];
 };
 
-/* Wire state to cfg and build the port map; tables are owned by caller. */
+/* Wire state to cfg and build the port map; tables are owned by caller
+ * (sw may be NULL: no scanner or settle checks). */
 void verdict_init(struct gk_state *s, const struct config *cfg,
-    struct knock_table *knocks, struct grant_table *grants);
+    struct knock_table *knocks, struct grant_table *grants,
+    struct scanwatch *sw);
 /* Decide one packet: buf holds the first len bytes of a packet of
  * wire_len bytes (0: len, i.e. not truncated). */
 void verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
     size_t wire_len, int64_t now_ms, struct verdict *v);
+/* Completions due by now: grants made, Close applied; into out (at most
+ * max; the rest stay for the next call).  Returns how many. */
+unsigned verdict_settle(struct gk_state *s, int64_t now_ms,
+    struct verdict_settled *out, unsigned max);
+/* When the next settling completion is due; INT64_MAX: none. */
+int64_t verdict_next_settle(const struct gk_state *s);
+/* Decide again a protected-port packet that waited (v->hold), once its
+ * completion settled or was undone: accept with the grant, else drop. */
+void verdict_recheck(struct gk_state *s, const struct pkt *p, int64_t now_ms,
+    struct verdict *v);
 /* Packets of the knock queue were lost before the daemon saw them: a
  * reset may be among them, so every attempt ends (fail closed). */
 void verdict_lost(struct gk_state *s, int64_t now_ms);

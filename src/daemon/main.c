@@ -44,6 +44,8 @@
 #define LOST_REPORT_MS		1000	/* queue-overflow episode lines */
 
 #define KSTATS_EVERY_MS		1000	/* kernel queue counters */
+#define HOLD_MAX		256	/* protected packets waiting at once */
+#define SETTLE_BATCH		64
 
 enum { PFD_PROTECTED, PFD_KNOCK, PFD_SIGNAL, PFD_NFT, PFD_BGIO, PFD_FIXED };
 
@@ -58,6 +60,15 @@ static struct {
 	struct ctl *ctl;
 	struct spawner sp;
 	struct verdict v;
+	/* Protected packets whose verdict waits for a completion to settle
+	 * (verdict.h); the kernel keeps them in the queue meanwhile. */
+	struct held {
+		uint32_t id;
+		int64_t due_ms;
+		struct pkt pkt;
+	} held[HOLD_MAX];
+	unsigned nheld;
+	struct verdict_settled settled[SETTLE_BATCH];
 	int64_t started_ms;
 	int64_t next_report_ms;
 	int64_t reinstall_ms;		/* retry a failed reinstall; 0: none */
@@ -295,20 +306,110 @@ emit_events(const struct verdict *v, int64_t now)
 		logfmt_knock(&l, cfg, &v->pkt.src, &v->ev[i]);
 		emit(rare ? LOG_NOTICE : LOG_INFO, &l);
 	}
-	for (i = 0; i < v->ngrants; i++)
-		log_grant(&v->pkt.src, v->grant[i].door,
-		    v->grant[i].expires_ms - now,
-		    v->grant[i].evicted_one ? &v->grant[i].evicted : NULL,
-		    NULL);
-	for (i = 0; i < v->ncloses; i++) {
+	for (i = 0; i < v->ncancel; i++) {
 		if (!rl_allow_rare(&D.rl, now))
 			continue;
 		lf_init(&l, line, sizeof(line));
-		logfmt_close(&l, cfg, &v->pkt.src, &v->close[i]);
+		logfmt_cancel(&l, cfg, &v->pkt.src, v->cancel[i]);
 		emit(LOG_NOTICE, &l);
 	}
-	if (v->ngrants || v->ncloses)
-		state_dirty();
+	for (i = 0; i < v->ndone; i++)
+		if (!v->done[i].settling && rl_allow_rare(&D.rl, now))
+			log_msg(LOG_WARNING, "knock-refused", "door %s: %u "
+			    "completions are settling already: this one opens "
+			    "nothing", cfg->door[v->done[i].door].name,
+			    VERDICT_SETTLE_MAX);
+}
+
+/* Completions that settled: their grants and Close, logged, and their
+ * commands run. */
+static void
+settle_completions(int64_t now)
+{
+	const struct config *cfg = D.run.cfg;
+	char line[LOGFMT_LINE_MAX];
+	struct lf l;
+	unsigned i, j, n;
+
+	while ((n = verdict_settle(D.run.state, now, D.settled,
+	    SETTLE_BATCH)) > 0) {
+		for (i = 0; i < n; i++) {
+			const struct verdict_settled *st = &D.settled[i];
+			const struct verdict_grant *g = &st->grant;
+
+			if (g->made)
+				log_grant(&st->src, g->door, g->expires_ms - now,
+				    g->evicted_one ? &g->evicted : NULL, NULL);
+			for (j = 0; j < st->ncloses; j++) {
+				if (!rl_allow_rare(&D.rl, now))
+					continue;
+				lf_init(&l, line, sizeof(line));
+				logfmt_close(&l, cfg, &st->src, &st->close[j]);
+				emit(LOG_NOTICE, &l);
+			}
+			if (st->command && !st->monitor)
+				spawner_run(&D.sp, &cfg->door[st->door],
+				    &st->src, now);
+			if (g->made || st->ncloses)
+				state_dirty();
+		}
+		if (n < SETTLE_BATCH)
+			break;
+	}
+}
+
+static void
+log_verdict(const struct verdict *v, int64_t now)
+{
+	char line[LOGFMT_LINE_MAX];
+	struct lf l;
+	static const struct addr nowhere;
+
+	/* Log_Refused = no hides refusals, never what Monitor let through. */
+	if ((verdict_refused(v) && !v->monitor &&
+	    !D.run.cfg->opt.log_refused) ||
+	    !rl_allow(&D.rl, v->reason == VR_MALFORMED ? &nowhere :
+	    &v->pkt.src, now))
+		return;
+	lf_init(&l, line, sizeof(line));
+	logfmt_verdict(&l, D.run.cfg, v);
+	emit(LOG_INFO, &l);
+}
+
+/* Held packets whose completion settled (or was undone): decided again
+ * and answered. */
+static void
+release_held(int64_t now)
+{
+	struct verdict *v = &D.v;
+	unsigned i = 0;
+
+	while (i < D.nheld) {
+		struct held *h = &D.held[i];
+
+		if (h->due_ms > now) {
+			i++;
+			continue;
+		}
+		verdict_recheck(D.run.state, &h->pkt, now, v);
+		log_verdict(v, now);
+		if (queue_verdict(D.protq, h->id, v->accept) < 0)
+			log_msg(LOG_ERR, "error", "queue %u: verdict: %s",
+			    D.run.cfg->opt.protected_queue, strerror(errno));
+		D.held[i] = D.held[--D.nheld];
+	}
+}
+
+static int64_t
+next_held(void)
+{
+	int64_t next = INT64_MAX;
+	unsigned i;
+
+	for (i = 0; i < D.nheld; i++)
+		if (D.held[i].due_ms < next)
+			next = D.held[i].due_ms;
+	return next;
 }
 
 /* Install cfg's table (in place); 0 or -1, logged. */
@@ -372,46 +473,37 @@ advance_one_time_doors(void)
 	state_save();
 }
 
+/* What a completion does at once: a one-time line is used from here on. */
 static void
-run_completed(const struct verdict *v, int64_t now)
+run_completed(const struct verdict *v)
 {
 	unsigned i;
 
-	for (i = 0; i < v->ndone; i++) {
-		const struct verdict_done *dn = &v->done[i];
-
-		if (dn->command && !dn->monitor)
-			spawner_run(&D.sp, &D.run.cfg->door[dn->door],
-			    &v->pkt.src, now);
-		if (dn->one_time)
-			close_one_time(dn->door);
-	}
+	for (i = 0; i < v->ndone; i++)
+		if (v->done[i].one_time)
+			close_one_time(v->done[i].door);
 }
 
 static int
-on_packet(void *arg, const uint8_t *pkt, size_t len, size_t wire)
+on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
+    size_t wire)
 {
 	struct verdict *v = &D.v;
 	int64_t now = now_ms();
-	char line[LOGFMT_LINE_MAX];
-	struct lf l;
-	static const struct addr nowhere;
 
-	(void)arg;
 	verdict_decide(D.run.state, pkt, len, wire, now, v);
 	emit_events(v, now);
-	/* Log_Refused = no hides refusals, never what Monitor let through. */
-	if (!(verdict_refused(v) && !v->monitor &&
-	    !D.run.cfg->opt.log_refused) &&
-	    rl_allow(&D.rl, v->reason == VR_MALFORMED ? &nowhere :
-	    &v->pkt.src, now)) {
-		lf_init(&l, line, sizeof(line));
-		logfmt_verdict(&l, D.run.cfg, v);
-		emit(LOG_INFO, &l);
-	}
 	if (v->ndone)
-		run_completed(v, now);
-	return v->accept;
+		run_completed(v);
+	/* A connection to a door still settling waits for it (one line
+	 * when it is decided); with no room to wait, it is dropped and its
+	 * client retries. */
+	if (v->hold && !v->accept && arg == D.protq && D.nheld < HOLD_MAX) {
+		D.held[D.nheld++] = (struct held){ id, v->hold_until, v->pkt };
+		return QUEUE_HOLD;
+	}
+	log_verdict(v, now);
+	return v->accept ? QUEUE_ACCEPT : QUEUE_DROP;
 }
 
 /* The knock queue let packets through unseen (it was full): a scan's
@@ -585,6 +677,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 	 * on failure the old numbers are bound again. */
 	if ((requeue = queue_changed(cfg, D.run.cfg)) != 0) {
 		close_queues();
+		D.nheld = 0;		/* unbinding dropped them */
 		if (open_queues(cfg, &kq, &pq, err, errlen) != 0) {
 			char again[256];
 
@@ -616,6 +709,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 	warn_unprotected(D.run.cfg, cfg);
 	running_carry_grants(&D.run, &next, now_ms());
 	running_carry_one_time(&D.run, &next);
+	running_carry_scanwatch(&D.run, &next);
 	D.ot_pending = 0;
 	next.state->st = D.run.state->st;	/* counters run on */
 	running_free(&D.run);
@@ -923,6 +1017,8 @@ poll_timeout(int64_t now)
 	if (D.wd_ms > 0)		/* beat while idle, for the watchdog */
 		next = earliest(next, now + D.wd_ms / 4);
 	next = earliest(next, spawner_next_deadline(&D.sp));
+	next = earliest(next, verdict_next_settle(D.run.state));
+	next = earliest(next, next_held());
 	next = earliest(next, ctl_next_deadline(D.ctl));
 	if (next <= now)
 		return 0;
@@ -992,6 +1088,8 @@ on_bgio(void)
 static void
 due_work(int64_t now)
 {
+	settle_completions(now);
+	release_held(now);
 	expire_grants(now);
 	report_suppressed(now);
 	report_lost(now);
@@ -1017,7 +1115,7 @@ serve(struct queue *q, int *busy)
 	int n;
 
 	log_hold();
-	n = queue_process(q, on_packet, on_gap, NULL, err, sizeof(err));
+	n = queue_process(q, on_packet, on_gap, q, err, sizeof(err));
 	log_release();
 	if (n >= QUEUE_BUDGET)
 		*busy = 1;

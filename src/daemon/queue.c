@@ -1,7 +1,8 @@
 /* queue: one NFQUEUE instance over libmnl and libnetfilter_queue's nlmsg
  * helpers (I/O).
  *
- * Every packet id we are given gets a verdict in the order received,
+ * Every packet id we are given gets a verdict, in the order received
+ * unless the caller holds one back for a while (QUEUE_HOLD),
  * anything we cannot parse is dropped, and a packet that arrives while we
  * are still waiting for the bind ack is dropped too (its sender
  * retransmits).  A gating queue (protected ports) never fails open: when
@@ -112,6 +113,14 @@ verdict_add(struct queue *q, uint32_t id, int verdict)
 	return 0;
 }
 
+int
+queue_verdict(struct queue *q, uint32_t id, int accept)
+{
+	if (verdict_add(q, id, accept ? NF_ACCEPT : NF_DROP) < 0)
+		return -1;
+	return verdict_flush(q);
+}
+
 static int
 is_packet_msg(const struct nlmsghdr *nlh)
 {
@@ -176,9 +185,17 @@ rx_packet(const struct nlmsghdr *nlh, void *data)
 	}
 	q->last_id = id;
 	q->have_id = 1;
-	if (pkt != NULL && rx->cb(rx->arg, pkt, len, wire) == 1)
-		verdict = NF_ACCEPT;
 	rx->handled++;
+	switch (pkt != NULL ? rx->cb(rx->arg, id, pkt, len, wire) :
+	    QUEUE_DROP) {
+	case QUEUE_ACCEPT:
+		verdict = NF_ACCEPT;
+		break;
+	case QUEUE_HOLD:
+		return MNL_CB_OK;	/* queue_verdict() later */
+	default:
+		break;
+	}
 	if (verdict_add(rx->q, id, verdict) < 0) {
 		rx->send_errno = errno;
 		return MNL_CB_ERROR;

@@ -10,10 +10,12 @@
 
 struct queue;
 
-/* pkt holds the first len bytes of a packet of wire bytes.  Return 1 to
- * accept the packet, 0 to drop it. */
-typedef int (*queue_cb)(void *arg, const uint8_t *pkt, size_t len,
-    size_t wire);
+/* pkt holds the first len bytes of a packet of wire bytes, whose id is id.
+ * Return QUEUE_ACCEPT or QUEUE_DROP, or QUEUE_HOLD to give the verdict
+ * later with queue_verdict() (the kernel keeps the packet meanwhile). */
+enum { QUEUE_DROP, QUEUE_ACCEPT, QUEUE_HOLD };
+typedef int (*queue_cb)(void *arg, uint32_t id, const uint8_t *pkt,
+    size_t len, size_t wire);
 /* n packets went by unseen, just before the next one. */
 typedef void (*queue_gap_cb)(void *arg, uint32_t n);
 
@@ -37,6 +39,8 @@ int queue_fd(const struct queue *q);
 #define QUEUE_BUDGET	1024
 int queue_process(struct queue *q, queue_cb cb, queue_gap_cb gap, void *arg,
     char *err, size_t errlen);
+/* The verdict for a packet held by the callback: 0, or -1 with errno. */
+int queue_verdict(struct queue *q, uint32_t id, int accept);
 /* Packets this queue let through unseen so far. */
 uint64_t queue_lost(const struct queue *q);
 void queue_close(struct queue *q);

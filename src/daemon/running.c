@@ -59,6 +59,7 @@ running_free(struct running *r)
 {
 	knock_free(r->knocks);
 	grant_free(r->grants);
+	sw_free(r->sw);
 	free(r->state);
 	free(r->cfg);
 	memset(r, 0, sizeof(*r));
@@ -73,12 +74,14 @@ running_new(struct running *r, struct config *cfg,
 	load_all_one_time(r);
 	r->knocks = knock_new(cfg->opt.max_sources, cfg, key);
 	r->grants = grant_new(cfg->opt.max_sources, key);
+	r->sw = sw_new(cfg->opt.max_sources, key);
 	r->state = malloc(sizeof(*r->state));
-	if (r->knocks == NULL || r->grants == NULL || r->state == NULL) {
+	if (r->knocks == NULL || r->grants == NULL || r->sw == NULL ||
+	    r->state == NULL) {
 		running_free(r);
 		return -1;
 	}
-	verdict_init(r->state, cfg, r->knocks, r->grants);
+	verdict_init(r->state, cfg, r->knocks, r->grants, r->sw);
 	return 0;
 }
 
@@ -128,4 +131,14 @@ running_carry_one_time(const struct running *old, struct running *next)
 		running_load_one_time(next, d, old->otline[o] - 1);
 		verdict_door_changed(next->state, d);
 	}
+}
+
+void
+running_carry_scanwatch(struct running *old, struct running *next)
+{
+	sw_free(next->sw);
+	next->sw = old->sw;
+	next->state->sw = old->sw;
+	old->sw = NULL;
+	old->state->sw = NULL;
 }

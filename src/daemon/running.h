@@ -16,6 +16,7 @@ struct running {
 	struct config *cfg;
 	struct knock_table *knocks;
 	struct grant_table *grants;
+	struct scanwatch *sw;		/* config-free: carried on reload */
 	struct gk_state *state;
 	unsigned otline[CFG_MAX_DOORS];	/* active one-time sequence line;
 					 * every line before it is used */
@@ -38,5 +39,7 @@ void running_carry_grants(const struct running *old, struct running *next,
 /* One-time positions of doors that still read the same file: a line the
  * old configuration used stays used, marked on disk or not. */
 void running_carry_one_time(const struct running *old, struct running *next);
+/* What old knows of scanners goes over to next (a reload forgets none). */
+void running_carry_scanwatch(struct running *old, struct running *next);
 
 #endif

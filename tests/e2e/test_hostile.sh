@@ -183,8 +183,8 @@ restart "$SCAN_CONFIG" || exit 1
 scan seq -sS -r -p1-65535
 check "sequential scan: all 65535 probes went past the guard" \
 	[ "$(counter verdict.observed)" -ge 65000 ]
-check "sequential scan: it knocked 1000 and the guard reset it" \
-	[ "$(counter knocks)" -ge 1 -a "$(counter scan_resets)" -ge 1 ]
+check "sequential scan: it reached 1000, as a scanner (ignored)" \
+	[ "$(counter knocks_scanner)" -ge 1 ]
 check "sequential SYN scan of 65535 ports: no grant" eval "! log_has 'event=grant'"
 check "sequential SYN scan: 22 still dropped" is_dropped "$CLI1" $S4 22
 scan random -sS -p1-65535
@@ -224,11 +224,13 @@ Open_Timeout = 30'
 restart "$LOCK_CONFIG" || exit 1
 # A first knock and a wrong one are no failure (or a prober would learn
 # which ports are first knocks): only attempts past their first knock.
-for i in 1 2 3 4; do cli1 knock $S4 7000 9000; done
+for i in 1 2 3 4; do cli1 knock $S4 7000 9000; sleep 0.1; done
 check "first knock, then a wrong one, four times: no lockout" \
 	eval "! log_has 'event=lockout'"
-cli1 knock $S4 7000 8000 7001
-cli1 knock $S4 7000 8000 7001
+# (A knock within 50 ms after a reset counts for nothing: the attempts
+# are apart.)
+cli1 knock $S4 7000 8000 7001; sleep 0.1
+cli1 knock $S4 7000 8000 7001; sleep 0.1
 check "two failed attempts: no lockout yet" eval "! log_has 'event=lockout'"
 cli1 knock $S4 7000 8000 7001
 check "the third failed attempt locks the source out" \

@@ -48,15 +48,6 @@ parse_fails(const char *line, const char *want)
 	    line, err, want);
 }
 
-static struct addr
-A(const char *s)
-{
-	struct addr a;
-
-	ck_assert_int_eq(addr_parse(s, &a), 0);
-	return a;
-}
-
 /* ---- parsing ---- */
 
 START_TEST(parse_simple_commands)
@@ -88,7 +79,7 @@ END_TEST
 
 START_TEST(parse_grant)
 {
-	struct addr a = A("203.0.113.7");
+	struct addr a = tu_addr("203.0.113.7");
 
 	ck_assert_int_eq(parse("grant 203.0.113.7 openSSH\n"), 0);
 	ck_assert_int_eq(req.cmd, CTL_CMD_GRANT);
@@ -108,7 +99,7 @@ END_TEST
 
 START_TEST(parse_revoke)
 {
-	struct addr a = A("192.0.2.9");
+	struct addr a = tu_addr("192.0.2.9");
 
 	ck_assert_int_eq(parse("revoke 192.0.2.9\n"), 0);
 	ck_assert_int_eq(req.cmd, CTL_CMD_REVOKE);
@@ -121,7 +112,7 @@ END_TEST
 
 START_TEST(parse_v4_mapped_is_v4)
 {
-	struct addr a = A("198.51.100.3");
+	struct addr a = tu_addr("198.51.100.3");
 
 	ck_assert_int_eq(parse("revoke ::ffff:198.51.100.3\n"), 0);
 	ck_assert_int_eq(req.addr.family, AF_INET);
@@ -304,7 +295,7 @@ fixture_new(void)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct knock_event ev[KNOCK_MAX_EVENTS];
-	struct addr a = A("203.0.113.7"), b = A("2001:db8::5");
+	struct addr a = tu_addr("203.0.113.7"), b = tu_addr("2001:db8::5");
 	struct pkt p;
 
 	ck_assert_ptr_nonnull(f);
@@ -487,7 +478,7 @@ END_TEST
 START_TEST(reply_actions)
 {
 	struct fixture *f = fixture_new();
-	struct addr a = A("203.0.113.7"), b = A("2001:db8::5");
+	struct addr a = tu_addr("203.0.113.7"), b = tu_addr("2001:db8::5");
 
 	ctlproto_granted(&f->o, 0, f->cfg, &a, 0, 30);
 	ck_assert_str_eq(f->buf, "ok\ngranted 203.0.113.7 door openSSH "

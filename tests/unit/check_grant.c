@@ -4,22 +4,14 @@
 
 #include "grant.h"
 #include "suites.h"
+#include "testutil.h"
 
 static const struct siphash_key key = { 1, 2 };
-
-static struct addr
-A(const char *s)
-{
-	struct addr a;
-
-	ck_assert_int_eq(addr_parse(s, &a), 0);
-	return a;
-}
 
 START_TEST(add_find_expire)
 {
 	struct grant_table *t = grant_new(16, &key);
-	struct addr a = A("192.0.2.1"), b = A("2001:db8::5");
+	struct addr a = tu_addr("192.0.2.1"), b = tu_addr("2001:db8::5");
 	struct grant out[4];
 
 	ck_assert_ptr_nonnull(t);
@@ -48,7 +40,7 @@ END_TEST
 START_TEST(refresh_and_revoke)
 {
 	struct grant_table *t = grant_new(16, &key);
-	struct addr a = A("192.0.2.1"), c = A("192.0.2.2");
+	struct addr a = tu_addr("192.0.2.1"), c = tu_addr("192.0.2.2");
 
 	grant_add(t, &a, 0, 1000, NULL);
 	grant_add(t, &a, 0, 5000, NULL);	/* re-knock extends */
@@ -71,8 +63,8 @@ END_TEST
 START_TEST(full_table_evicts_soonest)
 {
 	struct grant_table *t = grant_new(3, &key);
-	struct addr a = A("10.0.0.1"), b = A("10.0.0.2"), c = A("10.0.0.3"),
-	    d = A("10.0.0.4");
+	struct addr a = tu_addr("10.0.0.1"), b = tu_addr("10.0.0.2"), c = tu_addr("10.0.0.3"),
+	    d = tu_addr("10.0.0.4");
 	struct grant ev;
 
 	ck_assert_int_eq(grant_add(t, &a, 0, 3000, &ev), 0);
@@ -93,7 +85,7 @@ START_TEST(expire_in_batches)
 {
 	struct grant_table *t = grant_new(64, &key);
 	struct grant out[4];
-	struct addr a = A("10.0.0.0");
+	struct addr a = tu_addr("10.0.0.0");
 	unsigned i, n, total = 0;
 
 	for (i = 0; i < 10; i++) {
@@ -114,7 +106,7 @@ END_TEST
 START_TEST(many_sources_one_chain_each)
 {
 	struct grant_table *t = grant_new(1024, &key);
-	struct addr a = A("2001:db8::");
+	struct addr a = tu_addr("2001:db8::");
 	unsigned i;
 
 	for (i = 0; i < 1024; i++) {
@@ -136,7 +128,7 @@ END_TEST
 START_TEST(never_shortened)
 {
 	struct grant_table *t = grant_new(16, &key);
-	struct addr a = A("192.0.2.1");
+	struct addr a = tu_addr("192.0.2.1");
 
 	grant_add(t, &a, 0, 86400000, NULL);
 	grant_add(t, &a, 0, 30000, NULL);
@@ -154,7 +146,7 @@ END_TEST
 START_TEST(eviction_prefers_expired_then_soonest)
 {
 	struct grant_table *t = grant_new(4, &key);
-	struct addr a = A("10.0.0.0"), x;
+	struct addr a = tu_addr("10.0.0.0"), x;
 	struct grant ev;
 	int64_t when[4] = { 50000, 2000, 70000, 1000 };
 	unsigned i;
@@ -166,10 +158,10 @@ START_TEST(eviction_prefers_expired_then_soonest)
 	a.b[3] = 9;
 	ck_assert_int_eq(grant_add(t, &a, 0, 60000, &ev), 1);
 	ck_assert_int_eq(ev.expires_ms, 1000);		/* the expired one */
-	x = A("10.0.0.10");
+	x = tu_addr("10.0.0.10");
 	ck_assert_int_eq(grant_add(t, &x, 0, 60000, &ev), 1);
 	ck_assert_int_eq(ev.expires_ms, 2000);
-	x = A("10.0.0.11");
+	x = tu_addr("10.0.0.11");
 	ck_assert_int_eq(grant_add(t, &x, 0, 80000, &ev), 1);
 	ck_assert_int_eq(ev.expires_ms, 50000);
 	ck_assert_uint_eq(t->st.used, 4);
@@ -183,7 +175,7 @@ END_TEST
 START_TEST(wheel_keeps_time_order)
 {
 	struct grant_table *t = grant_new(4096, &key);
-	struct addr a = A("2001:db8::");
+	struct addr a = tu_addr("2001:db8::");
 	struct grant out[8];
 	int64_t last = -1, base = 5000000000LL;	/* a long uptime */
 	unsigned i, n, total = 0;
@@ -223,7 +215,7 @@ END_TEST
 START_TEST(window_moves)
 {
 	struct grant_table *t = grant_new(16, &key);
-	struct addr a = A("10.0.0.1"), b = A("10.0.0.2"), c = A("10.0.0.3");
+	struct addr a = tu_addr("10.0.0.1"), b = tu_addr("10.0.0.2"), c = tu_addr("10.0.0.3");
 	struct grant out[4];
 
 	grant_add(t, &a, 0, 100000000, NULL);
@@ -246,7 +238,7 @@ END_TEST
 START_TEST(million_grants_linear)
 {
 	struct grant_table *t = grant_new(1u << 20, &key);
-	struct addr a = A("10.0.0.0");
+	struct addr a = tu_addr("10.0.0.0");
 	struct grant ev, out[64];
 	unsigned i, n, total = 0;
 

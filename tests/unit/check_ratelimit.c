@@ -3,22 +3,14 @@
 
 #include "ratelimit.h"
 #include "suites.h"
+#include "testutil.h"
 
 static const struct siphash_key key = { 7, 8 };
-
-static struct addr
-A(const char *s)
-{
-	struct addr a;
-
-	ck_assert_int_eq(addr_parse(s, &a), 0);
-	return a;
-}
 
 START_TEST(burst_then_rate)
 {
 	static struct ratelimit rl;
-	struct addr a = A("192.0.2.1");
+	struct addr a = tu_addr("192.0.2.1");
 	unsigned i, ok = 0;
 
 	rl_init(&rl, &key, (struct rl_rate){ 5, 1, 20 });
@@ -38,7 +30,7 @@ END_TEST
 START_TEST(per_minute)
 {
 	static struct ratelimit rl;
-	struct addr a = A("2001:db8::1");
+	struct addr a = tu_addr("2001:db8::1");
 	unsigned ok = 0;
 	int64_t t;
 
@@ -54,7 +46,7 @@ END_TEST
 START_TEST(sources_apart_and_global_cap)
 {
 	static struct ratelimit rl;
-	struct addr a = A("10.0.0.0");
+	struct addr a = tu_addr("10.0.0.0");
 	unsigned i, ok = 0;
 
 	rl_init(&rl, &key, (struct rl_rate){ 5, 1, 20 });

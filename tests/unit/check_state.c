@@ -60,15 +60,6 @@ setup(void)
 	memset(err, 0, sizeof(err));
 }
 
-static struct addr
-A(const char *s)
-{
-	struct addr a;
-
-	ck_assert_int_eq(addr_parse(s, &a), 0);
-	return a;
-}
-
 static unsigned
 D(const struct config *c, const char *name)
 {
@@ -125,7 +116,7 @@ parse_ok(const char *text, struct state_otseq *ot, unsigned max_ot,
 static int64_t
 expiry(const struct grant_table *gt, const char *src, unsigned door)
 {
-	struct addr a = A(src);
+	struct addr a = tu_addr(src);
 	const struct grant *g = grant_find(gt, &a, door, INT64_MIN);
 
 	ck_assert_msg(g != NULL, "no grant of %s for door %u", src, door);
@@ -136,7 +127,7 @@ START_TEST(round_trip)
 {
 	struct grant_table *gt = grant_new(16, &key), *back;
 	struct state_otseq ot[1] = { { 0, 42 } }, ot2[4];
-	struct addr v4 = A("203.0.113.7"), v6 = A("2001:db8::5");
+	struct addr v4 = tu_addr("203.0.113.7"), v6 = tu_addr("2001:db8::5");
 	struct state_wstats ws;
 	unsigned n_ot = 99;
 	char *text;
@@ -197,7 +188,7 @@ END_TEST
 START_TEST(format_like_snprintf)
 {
 	struct grant_table *gt = grant_new(16, &key);
-	struct addr a = A("192.0.2.1");
+	struct addr a = tu_addr("192.0.2.1");
 	char small[24], full[256];
 	size_t need;
 
@@ -286,7 +277,7 @@ START_TEST(unknown_door_dropped_and_reported)
 	ck_assert(rep.drop[0].is_grant);
 	ck_assert_str_eq(rep.drop[0].door, "gone");
 	{
-		struct addr want = A("192.0.2.1");
+		struct addr want = tu_addr("192.0.2.1");
 
 		ck_assert(addr_equal(&rep.drop[0].src, &want));
 	}
@@ -550,7 +541,7 @@ START_TEST(writer_stays_within_limits)
 	struct config *c;
 	struct grant_table *gt = grant_new(200000, &key), *back;
 	struct state_wstats ws;
-	struct addr a = A("2001:db80:ffff:ffff:ffff:ffff:ffff:0");
+	struct addr a = tu_addr("2001:db80:ffff:ffff:ffff:ffff:ffff:0");
 	unsigned i, n_ot;
 	size_t need;
 	char *buf;

@@ -41,7 +41,15 @@ struct fixture {
 	struct gk_state s;
 	struct knock_table *kt;
 	struct grant_table *gt;
+	struct scanwatch *sw;		/* NULL unless a test asks (watch()) */
 	struct verdict v;
+	/* What the last packet's completions did once settled: the fixture
+	 * settles them at once (SW_SETTLE_MS on), unless manual is set. */
+	int manual;
+	unsigned nset, ngrants, ncloses;
+	struct verdict_settled set[CFG_MAX_DOORS];
+	struct verdict_grant grant[CFG_MAX_DOORS];
+	struct verdict_close close[2 * CFG_MAX_DOORS];
 	struct config cfg;		/* a copy: tests may change it */
 	uint8_t last[128];		/* the last packet sent */
 	size_t last_len;
@@ -60,7 +68,33 @@ start(const char *c)
 	fx->kt = knock_new(64, &fx->cfg, &key);
 	fx->gt = grant_new(64, &key);
 	ck_assert(fx->kt != NULL && fx->gt != NULL);
-	verdict_init(&fx->s, &fx->cfg, fx->kt, fx->gt);
+	verdict_init(&fx->s, &fx->cfg, fx->kt, fx->gt, fx->sw);
+}
+
+/* Run the completions due by ms; what they did goes to fx->grant and
+ * fx->close. */
+static unsigned
+settle(int64_t ms)
+{
+	struct verdict_settled *out = fx->set;
+	unsigned i, j, n = verdict_settle(&fx->s, ms, out, CFG_MAX_DOORS);
+
+	fx->nset = n;
+	fx->ngrants = fx->ncloses = 0;
+	for (i = 0; i < n; i++) {
+		if (out[i].grant.made)
+			fx->grant[fx->ngrants++] = out[i].grant;
+		for (j = 0; j < out[i].ncloses; j++)
+			fx->close[fx->ncloses++] = out[i].close[j];
+	}
+	return n;
+}
+
+static void
+after_packet(int64_t ms)
+{
+	if (!fx->manual)
+		settle(ms + SW_SETTLE_MS);
 }
 
 static void
@@ -76,6 +110,7 @@ teardown(void)
 {
 	knock_free(fx->kt);
 	grant_free(fx->gt);
+	sw_free(fx->sw);
 	free(fx);
 }
 
@@ -90,6 +125,7 @@ send_pkt(const char *src, uint8_t proto, uint16_t dport, uint8_t flags,
 	fx->last_len = tu_raw(fx->last, sizeof(fx->last), src, dst, proto,
 	    (uint16_t)(40000 + fx->sport++ % 20000), dport, flags);
 	verdict_decide(&fx->s, fx->last, fx->last_len, 0, ms, &fx->v);
+	after_packet(ms);
 	return fx->v.accept;
 }
 
@@ -98,6 +134,7 @@ static int
 resend(int64_t ms)
 {
 	verdict_decide(&fx->s, fx->last, fx->last_len, 0, ms, &fx->v);
+	after_packet(ms);
 	return fx->v.accept;
 }
 
@@ -133,9 +170,9 @@ END_TEST
 START_TEST(knock_then_connect)
 {
 	knock_ssh("203.0.113.5", 0);
-	ck_assert_uint_eq(fx->v.ngrants, 1);
-	ck_assert_int_eq(fx->v.grant[0].door, 0);
-	ck_assert_int_eq(fx->v.grant[0].expires_ms, 2 + 30000);
+	ck_assert_uint_eq(fx->ngrants, 1);
+	ck_assert_int_eq(fx->grant[0].door, 0);
+	ck_assert_int_eq(fx->grant[0].expires_ms, 2 + 30000);
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 100), 1);
 	ck_assert_int_eq(fx->v.reason, VR_GRANT);
 	ck_assert_int_eq(fx->v.door, 0);
@@ -155,8 +192,8 @@ START_TEST(grant_is_per_source_and_per_door)
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 2222, TCPF_SYN, 10), 0);
 	ck_assert_int_eq(send_pkt("203.0.113.5", UDP, 51820, 0, 10), 0);
 	ck_assert_int_eq(send_pkt("203.0.113.5", UDP, 6000, 0, 20), 0);
-	ck_assert_uint_eq(fx->v.ngrants, 1);
-	ck_assert_int_eq(fx->v.grant[0].door, 1);
+	ck_assert_uint_eq(fx->ngrants, 1);
+	ck_assert_int_eq(fx->grant[0].door, 1);
 	ck_assert_int_eq(send_pkt("203.0.113.5", UDP, 51820, 0, 30), 1);
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 2222, TCPF_SYN, 30), 1);
 	ck_assert_int_eq(fx->v.door, 1);
@@ -196,7 +233,7 @@ START_TEST(command_only_door_makes_no_grant)
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 5000, TCPF_SYN, 0), 0);
 	ck_assert_uint_eq(fx->v.nev, 1);
 	ck_assert_int_eq(fx->v.ev[0].type, KEV_COMPLETE);
-	ck_assert_uint_eq(fx->v.ngrants, 0);
+	ck_assert_uint_eq(fx->ngrants, 0);
 }
 END_TEST
 
@@ -242,7 +279,7 @@ START_TEST(scan_guard_resets)
 	ck_assert(has_ev(KEV_RESET, 0));
 	ck_assert_uint_eq(fx->s.st.scan_resets, 1);
 	send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 3);
-	ck_assert_uint_eq(fx->v.ngrants, 0);
+	ck_assert_uint_eq(fx->ngrants, 0);
 	ck_assert_uint_eq(fx->v.nev, 0);
 	/* Nothing to reset: observed all the same, not counted. */
 	ck_assert_int_eq(send_pkt("203.0.113.5", UDP, 53, 0, 4), 1);
@@ -257,7 +294,7 @@ START_TEST(scan_guard_resets)
 	ck_assert_uint_eq(fx->v.nev, 0);
 	send_pkt("203.0.113.6", UDP, 8000, 0, 12);
 	send_pkt("203.0.113.6", TCP, 9000, TCPF_SYN, 13);
-	ck_assert_uint_eq(fx->v.ngrants, 1);
+	ck_assert_uint_eq(fx->ngrants, 1);
 	/* Whatever its flags: a FIN scan's probe ends it as well. */
 	send_pkt("203.0.113.7", TCP, 7000, TCPF_SYN, 20);
 	ck_assert_int_eq(send_pkt("203.0.113.7", TCP, 81, TCPF_FIN, 21), 1);
@@ -337,10 +374,10 @@ START_TEST(lost_packets_end_attempts)
 	send_pkt("203.0.113.5", UDP, 8000, 0, 1);
 	verdict_lost(&fx->s, 2);
 	send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 3);
-	ck_assert_uint_eq(fx->v.ngrants, 0);
+	ck_assert_uint_eq(fx->ngrants, 0);
 	ck_assert_uint_eq(fx->s.st.lost_resets, 1);
 	knock_ssh("203.0.113.5", 10);
-	ck_assert_uint_eq(fx->v.ngrants, 1);
+	ck_assert_uint_eq(fx->ngrants, 1);
 }
 END_TEST
 
@@ -374,7 +411,7 @@ START_TEST(retransmitted_knock_is_ignored)
 	send_pkt("203.0.113.5", UDP, 8000, 0, 1001);
 	ck_assert_int_eq(resend(1002), 0);
 	send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 1003);
-	ck_assert_uint_eq(fx->v.ngrants, 1);
+	ck_assert_uint_eq(fx->ngrants, 1);
 	ck_assert_uint_eq(fx->s.st.duplicates, 2);
 	ck_assert_uint_eq(fx->s.st.knocks, 3);
 }
@@ -405,7 +442,7 @@ START_TEST(lockout)
 	ck_assert_uint_eq(fx->v.nev, 0);
 	send_pkt("203.0.113.5", TCP, 8000, TCPF_SYN, 101);
 	ck_assert_int_eq(fx->v.locked, 1);
-	ck_assert_uint_eq(fx->v.ngrants, 0);
+	ck_assert_uint_eq(fx->ngrants, 0);
 	ck_assert_uint_eq(fx->s.st.locked, 2);
 	/* The lockout holds no grant back: other ports are as they were. */
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 102), 0);
@@ -417,7 +454,7 @@ START_TEST(lockout)
 	ck_assert_int_eq(fx->v.locked, 0);
 	send_pkt("203.0.113.5", TCP, 8000, TCPF_SYN, 5005);
 	send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 5006);
-	ck_assert_uint_eq(fx->v.ngrants, 1);
+	ck_assert_uint_eq(fx->ngrants, 1);
 	ck_assert_uint_eq(fx->s.st.lockouts, 1);
 }
 END_TEST
@@ -437,13 +474,13 @@ START_TEST(close_revokes)
 	send_pkt("203.0.113.6", TCP, 7000, TCPF_SYN, 0);
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 1), 1);
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 2), 0);
-	ck_assert_uint_eq(fx->v.ngrants, 0);
-	ck_assert_uint_eq(fx->v.ncloses, 2);
-	ck_assert_uint_eq(fx->v.close[0].door, 0);
-	ck_assert_uint_eq(fx->v.close[0].by, 2);
-	ck_assert_uint_eq(fx->v.close[0].revoked, 1);
-	ck_assert_uint_eq(fx->v.close[1].door, 1);
-	ck_assert_uint_eq(fx->v.close[1].revoked, 0);	/* had none */
+	ck_assert_uint_eq(fx->ngrants, 0);
+	ck_assert_uint_eq(fx->ncloses, 2);
+	ck_assert_uint_eq(fx->close[0].door, 0);
+	ck_assert_uint_eq(fx->close[0].by, 2);
+	ck_assert_uint_eq(fx->close[0].revoked, 1);
+	ck_assert_uint_eq(fx->close[1].door, 1);
+	ck_assert_uint_eq(fx->close[1].revoked, 0);	/* had none */
 	ck_assert_uint_eq(fx->s.st.closes, 1);
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 3), 0);
 	ck_assert_int_eq(fx->v.reason, VR_NO_GRANT);
@@ -463,10 +500,10 @@ START_TEST(close_once_per_packet)
 	send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 1);
 	send_pkt("203.0.113.5", TCP, 9001, TCPF_SYN, 2);
 	ck_assert_uint_eq(fx->v.ndone, 2);
-	ck_assert_uint_eq(fx->v.ncloses, 1);
-	ck_assert_uint_eq(fx->v.close[0].door, 0);
-	ck_assert(fx->v.close[0].by == 1 || fx->v.close[0].by == 2);
-	ck_assert_uint_eq(fx->v.close[0].revoked, 1);
+	ck_assert_uint_eq(fx->ncloses, 1);
+	ck_assert_uint_eq(fx->close[0].door, 0);
+	ck_assert(fx->close[0].by == 1 || fx->close[0].by == 2);
+	ck_assert_uint_eq(fx->close[0].revoked, 1);
 	ck_assert_int_eq(send_pkt("203.0.113.5", UDP, 51820, 0, 3), 0);
 }
 END_TEST
@@ -476,10 +513,10 @@ START_TEST(close_wins_over_grant)
 	start(closing);
 	/* both opens 2222 and closes both2, which the same knock opens. */
 	send_pkt("203.0.113.5", TCP, 5000, TCPF_SYN, 0);
-	ck_assert_uint_eq(fx->v.ngrants, 2);
-	ck_assert_uint_eq(fx->v.ncloses, 1);
-	ck_assert_uint_eq(fx->v.close[0].door, 5);
-	ck_assert_uint_eq(fx->v.close[0].revoked, 1);
+	ck_assert_uint_eq(fx->ngrants, 2);
+	ck_assert_uint_eq(fx->ncloses, 1);
+	ck_assert_uint_eq(fx->close[0].door, 5);
+	ck_assert_uint_eq(fx->close[0].revoked, 1);
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 2222, TCPF_SYN, 1), 1);
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 2223, TCPF_SYN, 1), 0);
 }
@@ -495,17 +532,22 @@ START_TEST(done_doors)
 	send_pkt("203.0.113.5", TCP, 5000, TCPF_SYN, 0);
 	ck_assert_uint_eq(fx->v.ndone, 2);
 	ck_assert_uint_eq(fx->v.done[0].door, 0);
-	ck_assert_uint_eq(fx->v.done[0].command, 1);
 	ck_assert_uint_eq(fx->v.done[0].one_time, 0);
-	ck_assert_uint_eq(fx->v.done[0].monitor, 0);
+	ck_assert_uint_eq(fx->v.done[0].settling, 1);
 	ck_assert_uint_eq(fx->v.done[1].door, 2);
-	ck_assert_uint_eq(fx->v.done[1].command, 0);
-	ck_assert_uint_eq(fx->v.ngrants, 1);
+	/* Settled: what main runs. */
+	ck_assert_uint_eq(fx->nset, 2);
+	ck_assert_uint_eq(fx->set[0].door + fx->set[1].door, 2);
+	ck_assert_uint_eq(fx->set[fx->set[0].door == 0 ? 0 : 1].command, 1);
+	ck_assert_uint_eq(fx->set[fx->set[0].door == 0 ? 1 : 0].command, 0);
+	ck_assert_uint_eq(fx->set[0].monitor, 0);
+	ck_assert_uint_eq(fx->ngrants, 1);
 	/* No IPv6 command: nothing to run for an IPv6 source. */
 	send_pkt("2001:db8:1::5", TCP, 5000, TCPF_SYN, 1);
 	ck_assert_uint_eq(fx->v.ndone, 2);
-	ck_assert_uint_eq(fx->v.done[0].command, 0);
-	/* A one-time door, once it has a sequence. */
+	ck_assert_uint_eq(fx->set[0].command + fx->set[1].command, 0);
+	/* A one-time door, once it has a sequence: its line is used at the
+	 * completing knock, not when it settles. */
 	ck_assert_int_eq(config_door_set_sequence(&fx->cfg.door[1], "4000",
 	    4, NULL, 0), 0);
 	verdict_door_changed(&fx->s, 1);
@@ -513,8 +555,8 @@ START_TEST(done_doors)
 	ck_assert_uint_eq(fx->v.ndone, 1);
 	ck_assert_uint_eq(fx->v.done[0].door, 1);
 	ck_assert_uint_eq(fx->v.done[0].one_time, 1);
-	ck_assert_uint_eq(fx->v.done[0].monitor, 1);
-	ck_assert_uint_eq(fx->v.ngrants, 1);
+	ck_assert_uint_eq(fx->set[0].monitor, 1);
+	ck_assert_uint_eq(fx->ngrants, 1);
 }
 END_TEST
 
@@ -541,7 +583,7 @@ START_TEST(one_time_sequence_changes)
 	verdict_door_changed(&fx->s, 0);
 	send_pkt("203.0.113.5", TCP, 3001, TCPF_SYN, 2);
 	ck_assert(has_ev(KEV_STAGE, 0));
-	ck_assert_uint_eq(fx->v.ngrants, 0);
+	ck_assert_uint_eq(fx->ngrants, 0);
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 3000, TCPF_SYN, 3), 1);
 	ck_assert_int_eq(fx->v.reason, VR_OBSERVED);
 	/* The counters run on. */
@@ -565,7 +607,7 @@ START_TEST(monitor_global)
 	ck_assert_int_eq(fx->v.monitor, 1);
 	ck_assert_int_eq(fx->v.reason, VR_KNOCK);
 	send_pkt("203.0.113.5", TCP, 8000, TCPF_SYN, 2);
-	ck_assert_uint_eq(fx->v.ngrants, 1);
+	ck_assert_uint_eq(fx->ngrants, 1);
 	/* What would pass anyway is no monitor verdict. */
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 3), 1);
 	ck_assert_int_eq(fx->v.monitor, 0);
@@ -605,7 +647,7 @@ START_TEST(monitor_per_door)
 	ck_assert(has_ev(KEV_STAGE, 0));
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 8000, TCPF_SYN, 3), 0);
 	ck_assert_int_eq(fx->v.reason, VR_KNOCK);
-	ck_assert_uint_eq(fx->v.ngrants, 1);
+	ck_assert_uint_eq(fx->ngrants, 1);
 	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 9000, TCPF_SYN, 4), 0);
 	/* Garbage concerns no door: dropped. */
 	verdict_decide(&fx->s, buf, 10, 0, 5, &fx->v);
@@ -623,6 +665,135 @@ START_TEST(reason_names)
 	ck_assert_str_eq(verdict_reason_name(VR_OBSERVED), "observed");
 	ck_assert_str_eq(verdict_reason_name(VR_UNWATCHED), "unwatched");
 	ck_assert_str_eq(verdict_reason_name(VR_NREASONS), "?");
+}
+END_TEST
+
+/* --- the scan checks and the settle window ------------------------------ */
+
+/* The daemon's setup: Scan_Guard, a scanwatch, completions settled by
+ * hand (settle()). */
+static const char *const guarded = "[options]\nKnock_Reply = drop\n"
+    "[ssh]\nSequence = 7000,8000:udp,9000\nOpen_Ports = 22\n";
+
+static void
+watch(const char *c)
+{
+	sw_free(fx->sw);
+	fx->sw = sw_new(0, &key);
+	ck_assert_ptr_nonnull(fx->sw);
+	start(c);
+	fx->manual = 1;
+}
+
+static void
+knock3(const char *src, int64_t ms)
+{
+	send_pkt(src, TCP, 7000, TCPF_SYN, ms);
+	send_pkt(src, UDP, 8000, 0, ms + 1);
+	send_pkt(src, TCP, 9000, TCPF_SYN, ms + 2);
+}
+
+/* A completion grants SW_SETTLE_MS after its last knock; a connection in
+ * between waits for it (hold), and is then let in. */
+START_TEST(completion_settles_then_grants)
+{
+	struct pkt held;
+
+	watch(guarded);
+	knock3("203.0.113.5", 0);
+	ck_assert(has_ev(KEV_COMPLETE, 0));
+	ck_assert_uint_eq(fx->v.done[0].settling, 1);
+	ck_assert_int_eq(verdict_next_settle(&fx->s), 2 + SW_SETTLE_MS);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 3), 0);
+	ck_assert_int_eq(fx->v.hold, 1);
+	ck_assert_int_eq(fx->v.hold_until, 2 + SW_SETTLE_MS);
+	held = fx->v.pkt;
+	/* Another source's SYN does not wait. */
+	ck_assert_int_eq(send_pkt("203.0.113.6", TCP, 22, TCPF_SYN, 3), 0);
+	ck_assert_int_eq(fx->v.hold, 0);
+	ck_assert_uint_eq(settle(1 + SW_SETTLE_MS), 0);
+	ck_assert_uint_eq(settle(2 + SW_SETTLE_MS), 1);
+	ck_assert_uint_eq(fx->ngrants, 1);
+	/* Open_Timeout (default 30 s) counts from the last knock. */
+	ck_assert_int_eq(fx->grant[0].expires_ms, 2 + 30000);
+	verdict_recheck(&fx->s, &held, 2 + SW_SETTLE_MS, &fx->v);
+	ck_assert_int_eq(fx->v.accept, 1);
+	ck_assert_int_eq(fx->v.reason, VR_GRANT);
+	ck_assert_int_eq(fx->v.waited, 1);
+	ck_assert_uint_eq(fx->s.st.held, 1);
+	ck_assert_uint_eq(fx->s.st.settled, 1);
+}
+END_TEST
+
+/* A packet that resets, read within the window after the last knock (it
+ * may have come before it on the wire), undoes the completion. */
+START_TEST(reset_in_the_window_cancels)
+{
+	struct pkt held;
+
+	watch(guarded);
+	knock3("203.0.113.5", 0);
+	send_pkt("203.0.113.5", TCP, 22, TCPF_SYN, 3);
+	held = fx->v.pkt;
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 9001, TCPF_SYN, 4), 1);
+	ck_assert_int_eq(fx->v.reason, VR_OBSERVED);
+	ck_assert_uint_eq(fx->v.ncancel, 1);
+	ck_assert_uint_eq(fx->v.cancel[0], 0);
+	ck_assert_uint_eq(settle(1000), 0);
+	verdict_recheck(&fx->s, &held, 2 + SW_SETTLE_MS, &fx->v);
+	ck_assert_int_eq(fx->v.accept, 0);
+	ck_assert_uint_eq(fx->s.st.cancelled, 1);
+	/* A wrong knock does it too; a packet to the protected port, sent
+	 * again, does not. */
+	knock3("203.0.113.7", 2000);
+	send_pkt("203.0.113.7", TCP, 22, TCPF_SYN, 2003);
+	resend(2004);
+	ck_assert_uint_eq(fx->v.ncancel, 0);
+	send_pkt("203.0.113.7", UDP, 8000, 0, 2005);
+	ck_assert_uint_eq(fx->v.ncancel, 1);
+	/* So does the loss of packets (a reset may be among them). */
+	knock3("203.0.113.8", 3000);
+	verdict_lost(&fx->s, 3003);
+	ck_assert_uint_eq(settle(4000), 0);
+}
+END_TEST
+
+/* A knock within SW_SETTLE_MS after a reset counts for nothing, even if
+ * it came first on the wire: RSS reorders a scan's probes. */
+START_TEST(knock_after_reset_is_void)
+{
+	watch(guarded);
+	send_pkt("203.0.113.5", TCP, 6999, TCPF_SYN, 0);
+	ck_assert_int_eq(send_pkt("203.0.113.5", TCP, 7000, TCPF_SYN, 10), 0);
+	ck_assert_int_eq(fx->v.ignored, SW_RECENT);
+	ck_assert(!has_ev(KEV_STAGE, 0));
+	ck_assert_uint_eq(fx->s.st.knocks_recent, 1);
+	/* Later it counts. */
+	knock3("203.0.113.5", 11 + SW_SETTLE_MS);
+	ck_assert(has_ev(KEV_COMPLETE, 0));
+}
+END_TEST
+
+/* A source that probed ten ports or more is a scanner: its knocks, even
+ * the right ones, open nothing, while others' do. */
+START_TEST(scanner_knocks_are_ignored)
+{
+	unsigned i;
+
+	watch(guarded);
+	for (i = 0; i < 40; i++)
+		send_pkt("203.0.113.5", TCP, (uint16_t)(100 + i), TCPF_SYN, i);
+	knock3("203.0.113.5", 5000);
+	ck_assert_int_eq(fx->v.ignored, SW_SCANNER);
+	ck_assert(!has_ev(KEV_COMPLETE, 0));
+	ck_assert_uint_eq(fx->s.st.knocks_scanner, 3);
+	knock3("203.0.113.6", 5000);
+	ck_assert(has_ev(KEV_COMPLETE, 0));
+	/* Probes of protected ports count too. */
+	for (i = 0; i < 40; i++)
+		send_pkt("203.0.113.9", TCP, 22, TCPF_SYN, 6000 + i);
+	knock3("203.0.113.9", 7000);
+	ck_assert(has_ev(KEV_COMPLETE, 0));	/* one port, forty times */
 }
 END_TEST
 
@@ -654,6 +825,10 @@ verdict_suite(void)
 	tcase_add_test(tc, close_once_per_packet);
 	tcase_add_test(tc, close_wins_over_grant);
 	tcase_add_test(tc, done_doors);
+	tcase_add_test(tc, completion_settles_then_grants);
+	tcase_add_test(tc, reset_in_the_window_cancels);
+	tcase_add_test(tc, knock_after_reset_is_void);
+	tcase_add_test(tc, scanner_knocks_are_ignored);
 	tcase_add_test(tc, one_time_sequence_changes);
 	tcase_add_test(tc, monitor_global);
 	tcase_add_test(tc, monitor_per_door);

@@ -17,5 +17,6 @@ Suite *ctlproto_suite(void);
 Suite *cmdline_suite(void);
 Suite *ratelimit_suite(void);
 Suite *log_suite(void);
+Suite *scanwatch_suite(void);
 
 #endif

@@ -25,6 +25,15 @@ tu_config(const char *text)
 	return &cfg;
 }
 
+struct addr
+tu_addr(const char *text)
+{
+	struct addr a;
+
+	ck_assert_int_eq(addr_parse(text, &a), 0);
+	return a;
+}
+
 struct pkt
 tu_pkt(const char *src, const char *dst, uint8_t proto, uint16_t dport,
     uint8_t tcpflags)

@@ -347,8 +347,9 @@ decide_knock(struct gk_state *s, struct verdict *v, int64_t now_ms)
 
 	v->accept = !s->cfg->opt.knock_drop;
 	v->reason = VR_KNOCK;
-	v->ignored = s->sw != NULL ? sw_check(s->sw, &v->pkt.src, now_ms) :
-	    SW_OK;
+	/* A lockout says it first: it outlasts any of these. */
+	v->ignored = s->sw != NULL && !knock_locked(s->knocks, &v->pkt.src,
+	    now_ms, NULL) ? sw_check(s->sw, &v->pkt.src, now_ms) : SW_OK;
 	if (v->ignored != SW_OK) {
 		/* No knock: it ends attempts like any other port does. */
 		v->nev = knock_packet(s->knocks, s->cfg, &v->pkt,

@@ -22,6 +22,7 @@
 #include "bgio.h"
 #include "conffile.h"
 #include "ctl.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "logfmt.h"
 #include "nft.h"
@@ -47,7 +48,8 @@
 #define HOLD_MAX		256	/* protected packets waiting at once */
 #define SETTLE_BATCH		64
 
-enum { PFD_PROTECTED, PFD_KNOCK, PFD_SIGNAL, PFD_NFT, PFD_BGIO, PFD_FIXED };
+enum { PFD_PROTECTED, PFD_KNOCK, PFD_SIGNAL, PFD_NFT, PFD_BGIO, PFD_LINK,
+    PFD_FIXED };
 
 static struct {
 	const char *conf_path;
@@ -74,6 +76,8 @@ static struct {
 	int64_t reinstall_ms;		/* retry a failed reinstall; 0: none */
 	int64_t save_ms;		/* write the state file; 0: clean */
 	int watchfd;
+	int linkfd;			/* link events: Interface may go */
+	int iface_gone;			/* no interface matches Interface */
 	int stop;
 	uint64_t lost_pending;		/* unseen packets not yet reported */
 	int64_t table_lost_ms;		/* our table is gone and stays gone */
@@ -412,12 +416,26 @@ next_held(void)
 	return next;
 }
 
+/* Interface = X gates X alone; while no interface matches X (renamed,
+ * removed), every interface but loopback is gated: closed, not open. */
+static const struct config *
+as_gated(const struct config *cfg)
+{
+	static struct config wide;
+
+	if (!D.iface_gone || cfg->opt.interface[0] == '\0')
+		return cfg;
+	wide = *cfg;
+	wide.opt.interface[0] = '\0';
+	return &wide;
+}
+
 /* Install cfg's table (in place); 0 or -1, logged. */
 static int
 install_table(const struct config *cfg, const char *why)
 {
 	char err[512];
-	int rc = nft_install(cfg, D.backend, err, sizeof(err));
+	int rc = nft_install(as_gated(cfg), D.backend, err, sizeof(err));
 
 	if (rc < 0)
 		log_msg(LOG_ERR, "nft-error", "%s: %s", why, err);
@@ -689,6 +707,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	D.iface_gone = 0;		/* the load found it */
 	if (!cfg->opt.ruleset_external &&
 	    install_table(cfg, "reload") != 0) {
 		snprintf(err, errlen, "the new ruleset could not be installed "
@@ -772,6 +791,11 @@ fill_health(struct ctl_status *st, int64_t now)
 		snprintf(health(st, "table", 0)->detail, CTL_HEALTH_MAX,
 		    "not in place for %lld s (see event=enforcement-lost)",
 		    (long long)((now - D.table_lost_ms) / 1000));
+	else if (D.iface_gone)
+		snprintf(health(st, "table", 0)->detail, CTL_HEALTH_MAX,
+		    "in place, gating every interface: Interface = %.40s "
+		    "matches none (see event=interface-gone)",
+		    D.run.cfg->opt.interface);
 	else
 		snprintf(health(st, "table", 1)->detail, CTL_HEALTH_MAX,
 		    "in place, watched");
@@ -897,7 +921,7 @@ static void
 reinstall(const char *why)
 {
 	char err[512];
-	int rc = nft_install(D.run.cfg, D.backend, err, sizeof(err));
+	int rc = nft_install(as_gated(D.run.cfg), D.backend, err, sizeof(err));
 
 	if (rc < 0) {
 		/* Once per episode: retries are quiet until it works. */
@@ -922,6 +946,34 @@ reinstall(const char *why)
 	D.reinstall_ms = 0;
 	log_msg(LOG_WARNING, "reinstalled", "table inet %s %s; put back",
 	    NFT_TABLE, why);
+}
+
+/* An interface came, went or was renamed: does Interface still match? */
+static void
+on_link_event(void)
+{
+	static struct cfg_errors errs;
+	const struct config *cfg = D.run.cfg;
+	int gone;
+
+	if (!linkwatch_read(D.linkfd) || cfg->opt.interface[0] == '\0')
+		return;
+	errs.n = 0;
+	gone = conffile_check_host(D.conf_path, cfg, &errs) > 0;
+	if (gone == D.iface_gone)
+		return;
+	D.iface_gone = gone;
+	if (gone)
+		log_msg(LOG_CRIT, "interface-gone", "Interface = %s matches no "
+		    "interface any more: every interface but loopback is "
+		    "gated until it is back%s", cfg->opt.interface,
+		    cfg->opt.ruleset_external ? " (Ruleset = external: the "
+		    "table is the admin's, and gates nothing now)" : "");
+	else
+		log_msg(LOG_WARNING, "interface-back", "Interface = %s matches "
+		    "again: only it is gated", cfg->opt.interface);
+	if (!cfg->opt.ruleset_external)
+		install_table(cfg, gone ? "Interface gone" : "Interface back");
 }
 
 static void
@@ -1139,6 +1191,7 @@ event_loop(int sigfd)
 		pfd[PFD_KNOCK] = (struct pollfd){ queue_fd(D.knockq), POLLIN, 0 };
 		pfd[PFD_SIGNAL] = (struct pollfd){ sigfd, POLLIN, 0 };
 		pfd[PFD_NFT] = (struct pollfd){ D.watchfd, POLLIN, 0 };
+		pfd[PFD_LINK] = (struct pollfd){ D.linkfd, POLLIN, 0 };
 		pfd[PFD_BGIO] = (struct pollfd){ bgio_fd(), POLLIN, 0 };
 		nsp = spawner_pollfds(&D.sp, pfd + PFD_FIXED);
 		nctl = ctl_pollfds(D.ctl, pfd + PFD_FIXED + nsp, CTL_POLLFDS);
@@ -1167,6 +1220,8 @@ event_loop(int sigfd)
 			on_signal(sigfd);
 		if (pfd[PFD_NFT].revents & POLLIN)
 			on_nft_event();
+		if (pfd[PFD_LINK].revents & POLLIN)
+			on_link_event();
 		if (pfd[PFD_BGIO].revents & POLLIN)
 			on_bgio();
 		spawner_on_poll(&D.sp, pfd + PFD_FIXED, nsp, now_ms());
@@ -1254,6 +1309,8 @@ setup(struct config *cfg)
 	if (ctl_open(&D.ctl, cfg->opt.control_socket, cfg->opt.control_group,
 	    cfg->opt.user, &ctl_ops, NULL, err, sizeof(err)) != 0)
 		log_fatal("%s", err);
+	if ((D.linkfd = linkwatch_open(err, sizeof(err))) < 0)
+		log_fatal("%s", err);
 	if (cfg->opt.ruleset_external) {
 		if (nft_present(err, sizeof(err)) != 1)
 			log_msg(LOG_WARNING, "warning", "Ruleset = external, "
@@ -1280,6 +1337,7 @@ teardown(void)
 	bgio_stop();			/* its last save is done */
 	close_queues();
 	nftwatch_close(D.watchfd);
+	linkwatch_close(D.linkfd);
 	ctl_close(D.ctl);
 }
 
@@ -1364,6 +1422,7 @@ main(int argc, char **argv)
 
 	D.conf_path = CFG_DEF_CONFIG;
 	D.watchfd = -1;
+	D.linkfd = -1;
 	while ((c = getopt_long(argc, argv, "c:fhnV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': D.conf_path = optarg; break;

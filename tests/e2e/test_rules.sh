@@ -104,6 +104,28 @@ check "Interface: gated on ${ID}s1" is_dropped "$CLI1" $S4 22
 check "Interface: other interfaces untouched" can_connect "$CLI2" 10.77.2.1 22
 check "Interface: knock on ${ID}s1 works" eval \
 	"cli1 knock $S4 7000 8000 9000 && can_connect $CLI1 $S4 22"
+# Renamed at run time, the interface matches Interface no more: the gate
+# closes over every interface rather than open on the renamed one.
+srv "$CTL" -S "$WORK/control" revoke $C4 >/dev/null
+rename_s1() {
+	srv ip link set "$1" down && srv ip link set "$1" name "$2" &&
+		srv ip link set "$2" up
+	cli1 ip link set "${ID}c1" up
+	sleep 0.5
+}
+rename_s1 "${ID}s1" "${ID}r1"
+check "Interface renamed: logged" wait_log "event=interface-gone msg=\"Interface = ${ID}s1 matches no interface" 1 3
+check "Interface renamed: the renamed interface is still gated" is_dropped "$CLI1" $S4 22
+check "Interface renamed: every other interface is gated now" is_dropped "$CLI2" 10.77.2.1 22
+check "Interface renamed: status says so" eval \
+	"srv '$CTL' -S '$WORK/control' status | grep -E -q 'table +LOST +in place, gating every interface'"
+check "Interface renamed: a knock still opens" eval \
+	"cli1 knock $S4 7000 8000 9000 && can_connect $CLI1 $S4 22"
+rename_s1 "${ID}r1" "${ID}s1"
+check "Interface back: logged" wait_log "event=interface-back" 1 3
+check "Interface back: other interfaces untouched again" can_connect "$CLI2" 10.77.2.1 22
+srv "$CTL" -S "$WORK/control" revoke $C4 >/dev/null
+check "Interface back: it is gated" is_dropped "$CLI1" $S4 22
 # A typo never ungates: a reload naming an interface this host lacks is
 # refused with file:line and changes nothing; so are -n and a start.
 srv "$CTL" -S "$WORK/control" revoke $C4 >/dev/null

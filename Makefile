@@ -29,11 +29,14 @@ endif
 
 LIBS_IO	 = $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue libnfnetlink libnftnl libcap-ng libsystemd 2>/dev/null)
 CFLAGS_IO = $(shell $(PKG_CONFIG) --cflags libmnl libnetfilter_queue libnfnetlink libnftnl libcap-ng libsystemd 2>/dev/null)
+# The core's one library: libcrypto (SPA's cipher, hashes, HMAC, base64).
+LIBS_CRYPTO = $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null)
 LIBS_CHECK = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 CFLAGS_CHECK = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 
 # The folders are the architecture, and the include paths enforce it:
-#   src/core    pure decisions: libc only, no I/O (unit tests, fuzzers)
+#   src/core    pure decisions: libc and libcrypto, no I/O (unit tests,
+#               fuzzers)
 #   src/io      small I/O helpers every program shares (reading files)
 #   src/daemon  gatekeeperd: kernel and process I/O around the core
 #   src/ctl     gatekeeperctl
@@ -56,8 +59,8 @@ UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=$(B)/obj/tests/%.o)
 HDRS	 = $(wildcard src/*/*.h)
 
 DEB_PKGS = build-essential pkg-config libmnl-dev libnetfilter-queue-dev \
-	   libnfnetlink-dev libnftnl-dev libcap-ng-dev libsystemd-dev check knockd \
-	   netcat-openbsd nftables \
+	   libnfnetlink-dev libnftnl-dev libcap-ng-dev libsystemd-dev libssl-dev \
+	   check knockd fwknop-client fwknop-server netcat-openbsd nftables \
 	   iptables iproute2 nmap tcpdump hping3 procps systemd python3
 
 .PHONY: all check unit e2e demo bench systemd-verify deps deps-fuzz install \
@@ -93,7 +96,7 @@ $(B)/libcore.a: $(CORE_OBJ)
 
 $(B)/gatekeeperd: $(DAEMON_OBJ) $(IO_OBJ) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_IO)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_IO) $(LIBS_CRYPTO)
 
 # The unit tests also cover three small I/O modules, on files in /tmp.
 UNIT_IO	 = $(B)/obj/daemon/otseq.o $(B)/obj/daemon/statefile.o \
@@ -101,11 +104,11 @@ UNIT_IO	 = $(B)/obj/daemon/otseq.o $(B)/obj/daemon/statefile.o \
 
 $(B)/gatekeeperctl: $(B)/obj/ctl/gatekeeperctl.o $(IO_OBJ) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_CRYPTO)
 
 $(B)/unit-tests: $(UNIT_OBJ) $(UNIT_IO) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_CHECK)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_CHECK) $(LIBS_CRYPTO)
 
 $(B)/obj:
 	mkdir -p $@ $@/core $@/io $@/daemon $@/ctl $@/tests

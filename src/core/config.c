@@ -34,11 +34,14 @@ enum key_id {
 	K_MAX_SOURCES, K_ALLOW, K_MONITOR, K_RULESET, K_USER, K_COMMAND_USER,
 	K_LOG_REFUSED, K_LOG_PREFIX, K_LOG_RATE, K_LOG_BURST, K_SCAN_GUARD,
 	K_PUBLIC_PORTS, K_LOCKOUT_AFTER, K_LOCKOUT_TIME, K_KNOCK_REPLY,
-	K_GATE_LOOPBACK,
+	K_GATE_LOOPBACK, K_SPA_PORT, K_SPA_MAX_AGE, K_SPA_REPLAY,
+	K_FWKNOP_ACCESS, K_FWKNOP_PORTS,
 	/* doors */
 	K_SEQUENCE, K_ONE_TIME, K_SEQ_TIMEOUT, K_TCPFLAGS, K_START, K_START6,
 	K_STOP, K_STOP6, K_CMD_TIMEOUT, K_TARGET, K_OPEN_PORTS, K_OPEN_TIMEOUT,
-	K_CLOSE, K_DOOR_MONITOR,
+	K_CLOSE, K_DOOR_MONITOR, K_SPA_KEY, K_SPA_KEY64, K_SPA_HMAC,
+	K_SPA_HMAC64, K_SPA_DIGEST, K_SPA_MAX_TIMEOUT, K_SPA_SOURCE_MATCH,
+	K_SPA_USERS, K_SPA_NO_HMAC,
 	K_COUNT
 };
 #define K_FIRST_DOOR	K_SEQUENCE
@@ -70,6 +73,11 @@ static const char *const key_name[K_COUNT] = {
 	[K_LOCKOUT_TIME] = "Lockout_Time",
 	[K_KNOCK_REPLY] = "Knock_Reply",
 	[K_GATE_LOOPBACK] = "Gate_Loopback",
+	[K_SPA_PORT] = "SPA_Port",
+	[K_SPA_MAX_AGE] = "SPA_Max_Age",
+	[K_SPA_REPLAY] = "SPA_Replay_Cache",
+	[K_FWKNOP_ACCESS] = "Fwknop_Access",
+	[K_FWKNOP_PORTS] = "Fwknop_Open_Ports",
 	[K_SEQUENCE] = "Sequence",
 	[K_ONE_TIME] = "One_Time_Sequences",
 	[K_SEQ_TIMEOUT] = "Seq_Timeout",
@@ -84,6 +92,15 @@ static const char *const key_name[K_COUNT] = {
 	[K_OPEN_TIMEOUT] = "Open_Timeout",
 	[K_CLOSE] = "Close",
 	[K_DOOR_MONITOR] = "Monitor",	/* a door's; see key_lookup() */
+	[K_SPA_KEY] = "SPA_Key",
+	[K_SPA_KEY64] = "SPA_Key_Base64",
+	[K_SPA_HMAC] = "SPA_HMAC_Key",
+	[K_SPA_HMAC64] = "SPA_HMAC_Key_Base64",
+	[K_SPA_DIGEST] = "SPA_HMAC_Digest",
+	[K_SPA_MAX_TIMEOUT] = "SPA_Max_Timeout",
+	[K_SPA_SOURCE_MATCH] = "SPA_Source_Match",
+	[K_SPA_USERS] = "SPA_Users",
+	[K_SPA_NO_HMAC] = "SPA_Allow_No_HMAC",
 };
 
 #define HINT_TIMEOUT	"1-" STR(CFG_LIM_TIMEOUT) " seconds"
@@ -125,6 +142,11 @@ static const char *const key_hint[K_COUNT] = {
 	[K_LOCKOUT_TIME] = HINT_TIMEOUT,
 	[K_KNOCK_REPLY] = "closed (answered as a closed port) or drop (silence)",
 	[K_GATE_LOOPBACK] = HINT_BOOL,
+	[K_SPA_PORT] = "UDP port numbers 1-65535 separated by commas",
+	[K_SPA_MAX_AGE] = "1-3600 seconds",
+	[K_SPA_REPLAY] = "16-" STR(CFG_LIM_SPA_REPLAY) " packets",
+	[K_FWKNOP_ACCESS] = "an absolute path",
+	[K_FWKNOP_PORTS] = HINT_PORTS,
 	[K_SEQUENCE] = HINT_PORTS,
 	[K_ONE_TIME] = "an absolute path",
 	[K_SEQ_TIMEOUT] = HINT_TIMEOUT,
@@ -139,6 +161,16 @@ static const char *const key_hint[K_COUNT] = {
 	[K_OPEN_TIMEOUT] = HINT_TIMEOUT,
 	[K_CLOSE] = "door names separated by commas",
 	[K_DOOR_MONITOR] = HINT_BOOL,
+	[K_SPA_KEY] = "1-32 characters",
+	[K_SPA_KEY64] = "base64 of 1-32 bytes",
+	[K_SPA_HMAC] = "1-128 characters",
+	[K_SPA_HMAC64] = "base64 of 1-128 bytes",
+	[K_SPA_DIGEST] = "md5, sha1, sha256, sha384, sha512, sha3_256 or "
+	    "sha3_512",
+	[K_SPA_MAX_TIMEOUT] = HINT_TIMEOUT,
+	[K_SPA_SOURCE_MATCH] = HINT_BOOL,
+	[K_SPA_USERS] = "user names separated by commas",
+	[K_SPA_NO_HMAC] = HINT_BOOL,
 };
 
 /* knockd's other spellings. */
@@ -157,11 +189,15 @@ static const struct {
 			"User, Command_User, Log_Refused, Log_Prefix, " \
 			"Log_Rate, Log_Burst, Scan_Guard, Public_Ports, " \
 			"Lockout_After, Lockout_Time, Knock_Reply, " \
-			"Gate_Loopback"
+			"Gate_Loopback, SPA_Port, SPA_Max_Age, " \
+			"SPA_Replay_Cache, Fwknop_Access, Fwknop_Open_Ports"
 #define DOOR_KEYS	"Sequence, One_Time_Sequences, Seq_Timeout, " \
 			"TCPFlags, Start_Command, Start_Command_6, " \
 			"Stop_Command, Stop_Command_6, Cmd_Timeout, Target, " \
-			"Open_Ports, Open_Timeout, Close, Monitor"
+			"Open_Ports, Open_Timeout, Close, Monitor, SPA_Key, " \
+			"SPA_Key_Base64, SPA_HMAC_Key, SPA_HMAC_Key_Base64, " \
+			"SPA_HMAC_Digest, SPA_Max_Timeout, SPA_Source_Match, " \
+			"SPA_Users, SPA_Allow_No_HMAC"
 
 static const struct {
 	const char *name;
@@ -882,6 +918,94 @@ set_close(struct parser *p, struct span v)
 }
 
 static void
+set_spa_ports(struct parser *p, struct span v)
+{
+	struct cfg_options *o = &p->cfg->opt;
+	struct span rest = v, item;
+	unsigned long n;
+	char q[QUOTE_MAX];
+
+	o->spa_nports = 0;
+	while (span_next(&rest, ',', &item)) {
+		if (parse_uint(item, 1, 65535, &n) != 0) {
+			config_error(p, p->line, "bad port '%s' in SPA_Port "
+			    "(allowed: %s)", quote(q, sizeof(q), item),
+			    key_hint[K_SPA_PORT]);
+			continue;
+		}
+		if (o->spa_nports == CFG_MAX_SPA_PORTS) {
+			config_error(p, p->line, "too many ports in SPA_Port "
+			    "(allowed: at most %d)", CFG_MAX_SPA_PORTS);
+			return;
+		}
+		o->spa_ports[o->spa_nports].proto = IPPROTO_UDP;
+		o->spa_ports[o->spa_nports++].port = (uint16_t)n;
+	}
+}
+
+/* SPA_Key and SPA_HMAC_Key are the bytes as written; the _Base64 forms
+ * decode (libcrypto's base64, '=' padding optional). */
+static void
+set_spa_key(struct parser *p, enum key_id id, struct span v)
+{
+	struct spa_keys *k = &p->door->sp.keys;
+	int hmac = id == K_SPA_HMAC || id == K_SPA_HMAC64;
+	uint8_t *dst = hmac ? k->hmac : k->key;
+	size_t max = hmac ? SPA_HMAC_KEY_MAX : SPA_KEY_MAX, *len =
+	    hmac ? &k->hmac_len : &k->key_len;
+	long n;
+
+	if ((hmac ? p->seen[K_SPA_HMAC] && p->seen[K_SPA_HMAC64] :
+	    p->seen[K_SPA_KEY] && p->seen[K_SPA_KEY64])) {
+		config_error(p, p->line, "%s and its other form are both set "
+		    "(allowed: one of them)", key_name[id]);
+		return;
+	}
+	p->door->spa = 1;
+	if (id == K_SPA_KEY || id == K_SPA_HMAC) {
+		if (v.n > max || span_has_ctrl(v, 0)) {
+			config_error(p, p->line, "bad %s (allowed: %s)",
+			    key_name[id], key_hint[id]);
+			return;
+		}
+		memcpy(dst, v.p, v.n);
+		*len = v.n;
+		return;
+	}
+	if ((n = spa_b64_decode(v.p, v.n, dst, max)) <= 0) {
+		config_error(p, p->line, "bad %s: not base64 of 1-%zu bytes "
+		    "(allowed: %s)", key_name[id], max, key_hint[id]);
+		*len = 0;
+		return;
+	}
+	*len = (size_t)n;
+}
+
+static void
+set_spa_users(struct parser *p, struct span v)
+{
+	struct cfg_spa *sp = &p->door->sp;
+	struct span rest = v, item;
+	char q[QUOTE_MAX];
+
+	while (span_next(&rest, ',', &item)) {
+		if (item.n == 0 || item.n > SPA_USER_MAX ||
+		    span_has_ctrl(item, 0)) {
+			config_error(p, p->line, "bad user name '%s' in "
+			    "SPA_Users (allowed: 1-%d printable characters)",
+			    quote(q, sizeof(q), item), SPA_USER_MAX);
+			continue;
+		}
+		if (sp->nusers == CFG_MAX_SPA_USERS) {
+			config_error(p, p->line, "too many names in SPA_Users "
+			    "(allowed: at most %d)", CFG_MAX_SPA_USERS);
+			return;
+		}
+		span_copy(sp->users[sp->nusers++], SPA_USER_MAX + 1, item);
+	}
+}
+
+static void
 set_value(struct parser *p, enum key_id id, struct span v)
 {
 	struct cfg_options *o = &p->cfg->opt;
@@ -1017,6 +1141,47 @@ set_value(struct parser *p, enum key_id id, struct span v)
 	case K_DOOR_MONITOR:
 		set_bool(p, id, v, &d->monitor);
 		break;
+	case K_SPA_PORT:
+		set_spa_ports(p, v);
+		break;
+	case K_SPA_MAX_AGE:
+		set_number(p, id, v, 1, 3600, &o->spa_max_age);
+		break;
+	case K_SPA_REPLAY:
+		set_number(p, id, v, 16, CFG_LIM_SPA_REPLAY, &o->spa_replay);
+		break;
+	case K_FWKNOP_ACCESS:
+		set_path(p, id, v, o->fwknop_access, sizeof(o->fwknop_access));
+		o->fwknop_access_line = p->line;
+		break;
+	case K_FWKNOP_PORTS:
+		set_ports(p, id, v, o->fwknop_ports, CFG_MAX_OPEN,
+		    &o->fwknop_nports, 1);
+		break;
+	case K_SPA_KEY:
+	case K_SPA_KEY64:
+	case K_SPA_HMAC:
+	case K_SPA_HMAC64:
+		set_spa_key(p, id, v);
+		break;
+	case K_SPA_DIGEST:
+		if ((d->sp.keys.hmac_type = spa_hash_from_name(v.p, v.n)) ==
+		    SPA_HASH_NONE)
+			config_error(p, p->line, "bad value for %s (allowed: "
+			    "%s)", key_name[id], key_hint[id]);
+		break;
+	case K_SPA_MAX_TIMEOUT:
+		set_number(p, id, v, 1, CFG_LIM_TIMEOUT, &d->sp.max_timeout);
+		break;
+	case K_SPA_SOURCE_MATCH:
+		set_bool(p, id, v, &d->sp.source_match);
+		break;
+	case K_SPA_USERS:
+		set_spa_users(p, v);
+		break;
+	case K_SPA_NO_HMAC:
+		set_bool(p, id, v, &d->sp.allow_no_hmac);
+		break;
 	case K_COUNT:
 		break;
 	}
@@ -1137,10 +1302,29 @@ door_finish(struct parser *p)
 		return;
 	/* Judge by the keys present, not their parsed values, so a bad value
 	 * is not reported a second time as a missing key. */
-	if (!seen[K_SEQUENCE] && !seen[K_ONE_TIME])
+	if (!seen[K_SEQUENCE] && !seen[K_ONE_TIME] && !d->spa)
 		config_error(p, d->line, "door '%s' has no knock sequence "
-		    "(allowed: Sequence = %s, or One_Time_Sequences = an "
-		    "absolute path)", d->name, HINT_PORTS);
+		    "and no SPA key (allowed: Sequence = %s, One_Time_Sequences"
+		    " = an absolute path, or SPA_Key_Base64 and "
+		    "SPA_HMAC_Key_Base64)", d->name, HINT_PORTS);
+	if (!d->spa && (seen[K_SPA_DIGEST] || seen[K_SPA_MAX_TIMEOUT] ||
+	    seen[K_SPA_SOURCE_MATCH] || seen[K_SPA_USERS] ||
+	    seen[K_SPA_NO_HMAC]))
+		config_error(p, d->line, "door '%s' has SPA settings but no "
+		    "SPA_Key or SPA_Key_Base64 (allowed: SPA_* keys with a "
+		    "key)", d->name);
+	if (d->spa) {
+		char why[CFG_ERR_MAX];
+
+		if (!seen[K_SPA_MAX_TIMEOUT])
+			d->sp.max_timeout = CFG_DEF_SPA_MAX_TIMEOUT;
+		if (!seen[K_SPA_SOURCE_MATCH])
+			d->sp.source_match = 1;
+		if (!seen[K_SPA_DIGEST])
+			d->sp.keys.hmac_type = SPA_SHA256;
+		if (config_spa_check(d, why, sizeof(why)) < 0)
+			config_error(p, d->line, "door '%s': %s", d->name, why);
+	}
 	if (seen[K_SEQUENCE] && seen[K_ONE_TIME])
 		config_error(p, d->line, "door '%s' has both Sequence (line "
 		    "%u) and One_Time_Sequences (line %u) (allowed: one of "
@@ -1287,11 +1471,16 @@ config_check_overlap(struct parser *p)
 			if ((b = config_knocked_by(p->cfg, o->proto,
 			    o->port)) == NULL)
 				continue;
+			const char *main_file = p->file;
+
+			if (a->file[0] != '\0')
+				p->file = a->file;
 			config_error(p, a->line, "port %u/%s is opened by door "
 			    "'%s' but is a knock port of door '%s' (allowed: "
 			    "Open_Ports outside every Sequence; knock packets "
 			    "are always dropped)", o->port,
 			    proto_name(o->proto), a->name, b->name);
+			p->file = main_file;
 		}
 	}
 }
@@ -1621,11 +1810,126 @@ config_defaults(struct config *cfg)
 	o->scan_guard = 1;
 	o->lockout_after = CFG_DEF_LOCKOUT_AFTER;
 	o->lockout_time = CFG_DEF_LOCKOUT_TIME;
+	o->spa_ports[0].proto = IPPROTO_UDP;
+	o->spa_ports[0].port = CFG_DEF_SPA_PORT;
+	o->spa_nports = 1;
+	o->spa_max_age = CFG_DEF_SPA_MAX_AGE;
+	o->spa_replay = CFG_DEF_SPA_REPLAY;
+}
+
+void
+config_add_error(struct cfg_errors *err, const char *file, unsigned line,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *m;
+	int n;
+
+	if (err->n++ >= CFG_MAX_ERRORS)
+		return;
+	m = err->msg[err->n - 1];
+	n = snprintf(m, CFG_ERR_MAX, "%s:%u: ", file, line);
+	if (n < 0 || n >= CFG_ERR_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(m + n, CFG_ERR_MAX - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+int
+config_spa_check(const struct cfg_door *d, char *err, size_t errlen)
+{
+	const struct cfg_spa *sp = &d->sp;
+	const struct spa_keys *k = &sp->keys;
+
+	if (k->key_len < 1 || k->key_len > SPA_KEY_MAX)
+		snprintf(err, errlen, "the SPA key must be 1-%d bytes (it is "
+		    "%zu; fwknop's Rijndael key is used as given)",
+		    SPA_KEY_MAX, k->key_len);
+	else if (k->hmac_len == 0 && !sp->allow_no_hmac)
+		snprintf(err, errlen, "no HMAC key: without one anybody can "
+		    "flip bits of a captured packet (allowed: an HMAC key; "
+		    "or, for old clients only, SPA_Allow_No_HMAC = yes)");
+	else if (k->hmac_len > SPA_HMAC_KEY_MAX)
+		snprintf(err, errlen, "the HMAC key is longer than %d bytes",
+		    SPA_HMAC_KEY_MAX);
+	else if (k->hmac_len == k->key_len &&
+	    memcmp(k->hmac, k->key, k->key_len) == 0)
+		snprintf(err, errlen, "the HMAC key is the encryption key "
+		    "(allowed: two different keys, as fwknop requires)");
+	else if (d->open_len == 0 && d->start_cmd[0] == '\0')
+		snprintf(err, errlen, "no Open_Ports: an SPA door opens the "
+		    "ports it lists, and a client may ask for those only");
+	else
+		return 0;
+	return -1;
+}
+
+int
+config_has_secrets(const struct config *cfg)
+{
+	for (unsigned i = 0; i < cfg->ndoors; i++)
+		if (cfg->door[i].spa && cfg->door[i].file[0] == '\0')
+			return 1;
+	return 0;
+}
+
+int
+config_door_open_index(const struct cfg_door *d, uint8_t proto,
+    uint16_t port)
+{
+	for (unsigned i = 0; i < d->open_len; i++)
+		if (d->open[i].port == port && d->open[i].proto == proto)
+			return (int)i;
+	return -1;
+}
+
+/* SPA ports are their own: no knock, open or public port may be one. */
+static void
+config_check_spa_ports(struct parser *p)
+{
+	const struct cfg_options *o = &p->cfg->opt;
+	const struct cfg_door *b;
+	unsigned i, spa = 0;
+
+	for (i = 0; i < p->cfg->ndoors; i++)
+		spa |= (unsigned)p->cfg->door[i].spa;
+	if (!spa && p->seen[K_SPA_PORT])
+		config_warn(p, p->seen[K_SPA_PORT], "SPA_Port is set but no "
+		    "door has an SPA key: the port is not listened to");
+	for (i = 0; spa && i < o->spa_nports; i++) {
+		const struct cfg_port *sp = &o->spa_ports[i];
+		const char *what = NULL;
+
+		if ((b = config_knocked_by(p->cfg, sp->proto, sp->port)))
+			what = "a knock port of door";
+		else if ((b = config_opened_by(p->cfg, sp->proto, sp->port)))
+			what = "opened by door";
+		if (what != NULL)
+			config_error(p, p->seen[K_SPA_PORT] ? p->seen[K_SPA_PORT]
+			    : 1, "SPA port %u/udp is %s '%s' (allowed: an SPA "
+			    "port of its own)", sp->port, what, b->name);
+		for (unsigned j = 0; j < o->public_len; j++)
+			if (o->public_ports[j].port == sp->port &&
+			    o->public_ports[j].proto == IPPROTO_UDP)
+				config_error(p, p->seen[K_PUBLIC_PORTS],
+				    "port %u/udp is public but is an SPA port "
+				    "(allowed: Public_Ports outside SPA_Port)",
+				    sp->port);
+	}
 }
 
 unsigned
 config_parse(const char *buf, size_t len, const char *file,
     struct config *cfg, struct cfg_errors *err)
+{
+	return config_parse_with(buf, len, file, cfg, err, NULL, NULL);
+}
+
+unsigned
+config_parse_with(const char *buf, size_t len, const char *file,
+    struct config *cfg, struct cfg_errors *err, cfg_access_reader rd,
+    void *arg)
 {
 	struct parser p;
 	const char *s = buf, *end, *nl;
@@ -1650,6 +1954,9 @@ config_parse(const char *buf, size_t len, const char *file,
 		s = nl != NULL ? nl + 1 : end;
 	}
 	door_finish(&p);
+	if (rd != NULL && cfg->opt.fwknop_access[0] != '\0')
+		rd(arg, cfg->opt.fwknop_access, p.file,
+		    cfg->opt.fwknop_access_line, cfg, err);
 	/* An empty or truncated file must not ungate what the last one
 	 * gated: a configuration without a door is no configuration. */
 	if (cfg->ndoors == 0 && err->n == 0)
@@ -1660,6 +1967,7 @@ config_parse(const char *buf, size_t len, const char *file,
 	config_resolve_close(&p);
 	config_check_overlap(&p);
 	config_check_public(&p);
+	config_check_spa_ports(&p);
 	config_check_scans(&p);
 	return err->n;
 }

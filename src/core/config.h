@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "spa.h"
 
 #define CFG_MAX_DOORS	64
 #define CFG_MAX_SEQ	32	/* knock ports per sequence */
@@ -42,15 +43,47 @@
 #define CFG_DEF_CONFIG		"/etc/gatekeeper/gatekeeper.conf"
 #define CFG_DEF_CONTROL		"/run/gatekeeper/control"
 #define CFG_DEF_STATE		"/var/lib/gatekeeper/state"
+/* SPA (fwknop's defaults where it has one). */
+#define CFG_MAX_SPA_PORTS	8	/* SPA_Port */
+#define CFG_MAX_SPA_NETS	16	/* SOURCE / DESTINATION items */
+#define CFG_MAX_SPA_USERS	8
+#define CFG_DEF_SPA_PORT	62201
+#define CFG_DEF_SPA_MAX_AGE	120	/* seconds, either way */
+#define CFG_DEF_SPA_MAX_TIMEOUT	300	/* fwknopd's MAX_FW_TIMEOUT */
+#define CFG_DEF_SPA_REPLAY	65536	/* packets remembered */
+#define CFG_LIM_SPA_REPLAY	1048576
 
 struct cfg_port {
 	uint16_t port;
 	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 };
 
+/* What a door with SPA keys honours (a native door's SPA_* keys, or a
+ * stanza of fwknopd's access.conf). */
+struct cfg_spa {
+	struct spa_keys keys;
+	int allow_no_hmac;		/* keys.hmac_len 0 on purpose */
+	unsigned max_timeout;		/* cap on the client's, seconds */
+	int source_match;		/* the IP inside must be the source */
+	int require_ip;			/* 0.0.0.0 refused (fwknop's
+					 * REQUIRE_SOURCE_ADDRESS) */
+	struct cidr src[CFG_MAX_SPA_NETS];	/* none: any source */
+	unsigned nsrc;
+	struct cidr dst[CFG_MAX_SPA_NETS];	/* none: any destination */
+	unsigned ndst;
+	struct cfg_port restrict_[CFG_MAX_OPEN];	/* never granted */
+	unsigned nrestrict;
+	char users[CFG_MAX_SPA_USERS][SPA_USER_MAX + 1];	/* none: any */
+	unsigned nusers;
+	int64_t expire;			/* wall-clock seconds; 0: never */
+};
+
 struct cfg_door {
 	char name[CFG_NAME_MAX];
 	unsigned line;				/* where [name] stands */
+	char file[CFG_PATH_MAX];		/* where; "": the main file */
+	int spa;				/* SPA keys: struct cfg_spa */
+	struct cfg_spa sp;
 	unsigned seq_line;			/* where Sequence is */
 	struct cfg_port seq[CFG_MAX_SEQ];
 	unsigned seq_len;
@@ -109,6 +142,17 @@ struct cfg_options {
 	unsigned public_len;
 	unsigned lockout_after;			/* failed attempts; 0: never */
 	unsigned lockout_time;			/* seconds */
+	/* SPA: the UDP ports packets come to, how old they may be, how many
+	 * are remembered against replay; fwknopd's access.conf to read, and
+	 * the ports its stanzas without OPEN_PORTS may open. */
+	struct cfg_port spa_ports[CFG_MAX_SPA_PORTS];
+	unsigned spa_nports;
+	unsigned spa_max_age;
+	unsigned spa_replay;
+	char fwknop_access[CFG_PATH_MAX];
+	unsigned fwknop_access_line;
+	struct cfg_port fwknop_ports[CFG_MAX_OPEN];
+	unsigned fwknop_nports;
 };
 
 #define CFG_MAX_WARN	8	/* warnings kept with a config */
@@ -132,6 +176,30 @@ struct cfg_errors {
  * Returns the number of errors; cfg is usable only when it is 0. */
 unsigned config_parse(const char *buf, size_t len, const char *file,
     struct config *cfg, struct cfg_errors *err);
+/* Reads the file Fwknop_Access names (I/O, the caller's): adds its
+ * stanzas to cfg as doors (fwaccess_parse) and its errors to err.
+ * line is where Fwknop_Access stands. */
+typedef void (*cfg_access_reader)(void *arg, const char *path,
+    const char *file, unsigned line, struct config *cfg,
+    struct cfg_errors *err);
+/* config_parse, reading Fwknop_Access with rd (NULL: not read, its
+ * stanzas are missing: for the fuzzer and tests). */
+unsigned config_parse_with(const char *buf, size_t len, const char *file,
+    struct config *cfg, struct cfg_errors *err, cfg_access_reader rd,
+    void *arg);
+/* Add "file:line: message" to err (for the parsers of other formats). */
+void config_add_error(struct cfg_errors *err, const char *file, unsigned line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Is door d's SPA part sound?  0, or -1 with the reason in err (no
+ * file:line): a key of 1-32 bytes, an HMAC key unless allowed without,
+ * not the same as the key, ports to open. */
+int config_spa_check(const struct cfg_door *d, char *err, size_t errlen);
+/* Does any door hold a secret from the main file (so that file must be
+ * private)? */
+int config_has_secrets(const struct config *cfg);
+/* Index of (proto, port) in d's Open_Ports, or -1. */
+int config_door_open_index(const struct cfg_door *d, uint8_t proto,
+    uint16_t port);
 
 /* Index of the door called name (case-sensitive), or -1. */
 int config_door_find(const struct config *cfg, const char *name);

@@ -1,7 +1,9 @@
 /* conffile: read a configuration file from disk and parse it (I/O). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "conffile.h"
+#include "fwaccess.h"
 #include "pkt.h"
 
 static unsigned
@@ -19,44 +22,172 @@ file_error(struct cfg_errors *err, const char *path, const char *what)
 	return 1;
 }
 
-unsigned
-conffile_load(const char *path, struct config *cfg, struct cfg_errors *err)
+/* The whole of path into *buf (NUL-terminated, the caller frees); NULL
+ * with the reason in why.  private: the file holds keys, so only its
+ * owner (root or us) may read or write it, as ssh demands of a key. */
+static char *
+read_file(const char *path, int private, uid_t owner, size_t *len, char *why,
+    size_t whylen)
 {
 	struct stat st;
 	char *buf;
 	ssize_t r;
 	size_t off = 0;
-	unsigned n;
 	int fd;
 
-	memset(err, 0, sizeof(*err));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return file_error(err, path, strerror(errno));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return NULL;
+	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return file_error(err, path, "not a regular file");
+		snprintf(why, whylen, "not a regular file");
+		return NULL;
+	}
+	if (private && ((st.st_mode & 077) != 0 ||
+	    (st.st_uid != 0 && st.st_uid != geteuid() &&
+	    st.st_uid != owner))) {
+		close(fd);
+		snprintf(why, whylen, "holds SPA keys but %s (mode %04o, "
+		    "owner uid %u): refused, as ssh refuses such a key "
+		    "(allowed: chmod 600, owned by root or by User)",
+		    (st.st_mode & 077) ? "others can read or change it" :
+		    "another user owns it", (unsigned)(st.st_mode & 07777),
+		    (unsigned)st.st_uid);
+		return NULL;
 	}
 	if (st.st_size > CONFFILE_MAX) {
 		close(fd);
-		return file_error(err, path, "larger than 1 MiB");
+		snprintf(why, whylen, "larger than 1 MiB");
+		return NULL;
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
 		close(fd);
-		return file_error(err, path, strerror(ENOMEM));
+		snprintf(why, whylen, "%s", strerror(ENOMEM));
+		return NULL;
 	}
 	while (off < (size_t)st.st_size &&
 	    (r = read(fd, buf + off, (size_t)st.st_size - off)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			snprintf(why, whylen, "%s", strerror(errno));
 			free(buf);
 			close(fd);
-			return file_error(err, path, strerror(errno));
+			return NULL;
 		}
 		off += (size_t)r;
 	}
 	close(fd);
-	n = config_parse(buf, off, path, cfg, err);
+	buf[off] = '\0';
+	*len = off;
+	return buf;
+}
+
+/* The uid of the daemon's User, who may own key files too. */
+static uid_t
+user_uid(const struct config *cfg)
+{
+	struct passwd *pw;
+
+	if (cfg->opt.user[0] == '\0' || (pw = getpwnam(cfg->opt.user)) == NULL)
+		return (uid_t)-1;
+	return pw->pw_uid;
+}
+
+/* One access file: private, then parsed with its includes. */
+static void
+access_file(const char *path, const char *from, unsigned line, int depth,
+    struct config *cfg, struct cfg_errors *err);
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* fwaccess's %include: a file, or a folder's *.conf in name order (not
+ * fwknopd's readdir order, so that door names are stable). */
+static void
+access_include(void *arg, const char *path, int folder, const char *file,
+    unsigned line, int depth, struct config *cfg, struct cfg_errors *err)
+{
+	char *names[256], full[CFG_PATH_MAX];
+	struct dirent *e;
+	size_t n = 0;
+	DIR *dir;
+
+	(void)arg;
+	if (!folder) {
+		access_file(path, file, line, depth, cfg, err);
+		return;
+	}
+	if ((dir = opendir(path)) == NULL) {
+		config_add_error(err, file, line, "%%include_folder %s: %s",
+		    path, strerror(errno));
+		return;
+	}
+	while ((e = readdir(dir)) != NULL && n < sizeof(names) / sizeof(*names)) {
+		const char *dot = strrchr(e->d_name, '.');
+
+		if (e->d_name[0] != '.' && dot != NULL &&
+		    strncmp(dot, ".conf", 5) == 0 &&
+		    (names[n] = strdup(e->d_name)) != NULL)
+			n++;
+	}
+	closedir(dir);
+	qsort(names, n, sizeof(*names), by_name);
+	for (size_t i = 0; i < n; i++) {
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", path,
+		    names[i]) < sizeof(full))
+			access_file(full, file, line, depth, cfg, err);
+		free(names[i]);
+	}
+}
+
+static void
+access_file(const char *path, const char *from, unsigned line, int depth,
+    struct config *cfg, struct cfg_errors *err)
+{
+	char why[256], *buf;
+	size_t len;
+
+	if ((buf = read_file(path, 1, user_uid(cfg), &len, why,
+	    sizeof(why))) == NULL) {
+		config_add_error(err, from, line, "%s: %s", path, why);
+		return;
+	}
+	fwaccess_parse(buf, len, path, depth, cfg, err, access_include, NULL);
+	free(buf);
+}
+
+static void
+access_reader(void *arg, const char *path, const char *file, unsigned line,
+    struct config *cfg, struct cfg_errors *err)
+{
+	(void)arg;
+	access_file(path, file, line, 0, cfg, err);
+}
+
+unsigned
+conffile_load(const char *path, struct config *cfg, struct cfg_errors *err)
+{
+	char why[256], *buf;
+	size_t len;
+	unsigned n;
+
+	memset(err, 0, sizeof(*err));
+	if ((buf = read_file(path, 0, (uid_t)-1, &len, why, sizeof(why))) ==
+	    NULL)
+		return file_error(err, path, why);
+	n = config_parse_with(buf, len, path, cfg, err, access_reader, NULL);
+	free(buf);
+	buf = NULL;
+	/* Keys in the main file make it a key file, too. */
+	if (n == 0 && config_has_secrets(cfg) &&
+	    (buf = read_file(path, 1, user_uid(cfg), &len, why,
+	    sizeof(why))) == NULL)
+		return file_error(err, path, why);
 	free(buf);
 	return n;
 }
@@ -192,6 +323,15 @@ print_options(FILE *f, const struct config *cfg)
 	fprintf(f, "log refused %s, %u per %s per source, burst %u\n",
 	    o->log_refused ? "yes" : "no", o->log_rate_n,
 	    period_name(o->log_rate_period), o->log_burst);
+	for (unsigned i = 0; i < cfg->ndoors; i++)
+		if (cfg->door[i].spa) {
+			fprintf(f, "SPA on %s, packets up to %us old, %u "
+			    "remembered against replay\n",
+			    config_ports_format(o->spa_ports, o->spa_nports,
+			    ports, sizeof(ports)), o->spa_max_age,
+			    o->spa_replay);
+			break;
+		}
 }
 
 void
@@ -213,11 +353,21 @@ conffile_print_summary(FILE *f, const char *path, const struct config *cfg)
 			fprintf(f, "sequence %s",
 			    config_ports_format(d->seq, d->seq_len, ports,
 			    sizeof(ports)));
-		else
+		else if (d->one_time_file[0])
 			fprintf(f, "one-time sequences from %s",
 			    d->one_time_file);
-		fprintf(f, " within %us", d->seq_timeout);
-		print_flags(f, d);
+		if (d->seq_len || d->one_time_file[0]) {
+			fprintf(f, " within %us", d->seq_timeout);
+			print_flags(f, d);
+		}
+		if (d->spa)
+			fprintf(f, "%sSPA (HMAC %s%s, client timeouts up to "
+			    "%us%s)", d->seq_len || d->one_time_file[0] ?
+			    ", " : "", d->sp.keys.hmac_len ?
+			    spa_hash_name(d->sp.keys.hmac_type) : "none",
+			    d->file[0] ? ", from fwknopd's access file" : "",
+			    d->sp.max_timeout, d->sp.source_match ?
+			    ", for the sender only" : "");
 		if (d->open_len)
 			fprintf(f, ", opens %s for %us",
 			    config_ports_format(d->open, d->open_len, ports,

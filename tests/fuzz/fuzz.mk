@@ -54,7 +54,7 @@ $(B)/fuzz/replay-%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_DIR)/replay.c $(FUZZ_HDRS) \
     $(B)/libcore.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(INC_core) $(ALL_CFLAGS) $(LDFLAGS) -o $@ \
-	    $(FUZZ_DIR)/fuzz_$*.c $(FUZZ_DIR)/replay.c $(B)/libcore.a
+	    $(FUZZ_DIR)/fuzz_$*.c $(FUZZ_DIR)/replay.c $(B)/libcore.a $(LIBS_CRYPTO)
 
 fuzz-replay: $(FUZZ_REPLAY_BIN)
 	@set -e; $(foreach t,$(FUZZ_TARGETS),\
@@ -67,7 +67,7 @@ $(B)/fuzz/fuzz-%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_CORE_SRC) $(FUZZ_HDRS) \
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(INC_core) $(filter -D%,$(ALL_CFLAGS)) -std=c11 \
 	    $(filter-out -Werror,$(WARN)) $(FUZZ_CFLAGS) $(FUZZ_SAN) \
-	    -o $@ $< $(FUZZ_CORE_SRC)
+	    -o $@ $< $(FUZZ_CORE_SRC) $(LIBS_CRYPTO)
 
 fuzz-toolchain:
 	@mkdir -p $(B)/fuzz && \

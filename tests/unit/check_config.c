@@ -945,8 +945,10 @@ START_TEST(unknown_keys)
 	    "unknown key 'Sequnce' in door 'openSSH'",
 	    "(known: Sequence, One_Time_Sequences, Seq_Timeout, TCPFlags, "
 	    "Start_Command, Start_Command_6, Stop_Command, Stop_Command_6, "
-	    "Cmd_Timeout, Target, Open_Ports, Open_Timeout, Close, Monitor)",
-	    NULL);
+	    "Cmd_Timeout, Target, Open_Ports, Open_Timeout, Close, Monitor, "
+	    "SPA_Key, SPA_Key_Base64, SPA_HMAC_Key, SPA_HMAC_Key_Base64, "
+	    "SPA_HMAC_Digest, SPA_Max_Timeout, SPA_Source_Match, SPA_Users, "
+	    "SPA_Allow_No_HMAC)", NULL);
 	expect_error("[options]\nQueu = 1\n", "gk.conf:2: ",
 	    "unknown key 'Queu' in [options]", "(known: UseSyslog, LogFile, "
 	    "PidFile, Interface, Queue, Protected_Queue, Control_Socket, "
@@ -954,7 +956,8 @@ START_TEST(unknown_keys)
 	    "Monitor, Ruleset, "
 	    "User, Command_User, Log_Refused, Log_Prefix, Log_Rate, Log_Burst, "
 	    "Scan_Guard, Public_Ports, Lockout_After, Lockout_Time, "
-	    "Knock_Reply, Gate_Loopback)", NULL);
+	    "Knock_Reply, Gate_Loopback, SPA_Port, SPA_Max_Age, "
+	    "SPA_Replay_Cache, Fwknop_Access, Fwknop_Open_Ports)", NULL);
 	/* knockd would take these silently; we do not. */
 	expect_error("[options]\nverbose\n", "gk.conf:2: ",
 	    "unknown key 'verbose' in [options]", NULL);

@@ -18,5 +18,6 @@ Suite *cmdline_suite(void);
 Suite *ratelimit_suite(void);
 Suite *log_suite(void);
 Suite *scanwatch_suite(void);
+Suite *spa_suite(void);
 
 #endif

@@ -1866,6 +1866,15 @@ config_spa_check(const struct cfg_door *d, char *err, size_t errlen)
 }
 
 int
+config_has_spa(const struct config *cfg)
+{
+	for (unsigned i = 0; i < cfg->ndoors; i++)
+		if (cfg->door[i].spa)
+			return 1;
+	return 0;
+}
+
+int
 config_has_secrets(const struct config *cfg)
 {
 	for (unsigned i = 0; i < cfg->ndoors; i++)

@@ -194,6 +194,8 @@ void config_add_error(struct cfg_errors *err, const char *file, unsigned line,
  * file:line): a key of 1-32 bytes, an HMAC key unless allowed without,
  * not the same as the key, ports to open. */
 int config_spa_check(const struct cfg_door *d, char *err, size_t errlen);
+/* Does any door take SPA packets? */
+int config_has_spa(const struct config *cfg);
 /* Does any door hold a secret from the main file (so that file must be
  * private)? */
 int config_has_secrets(const struct config *cfg);

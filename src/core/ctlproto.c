@@ -1197,6 +1197,10 @@ stats_verdicts(struct ctl_out *o, struct jw *j, const struct verdict_stats *st)
 		stat_put(o, j, "malformed", pkt_status_name(i),
 		    st->malformed[i]);
 	stat_group_end(j);
+	stat_group(j, "spa");
+	for (i = 0; i < SPAG_NREASONS; i++)
+		stat_put(o, j, "spa", spag_reason_name(i), st->spa[i]);
+	stat_group_end(j);
 	stat_put(o, j, NULL, "knocks", st->knocks);
 	stat_put(o, j, NULL, "grants", st->grants);
 	stat_put(o, j, NULL, "grant_evictions", st->grant_evictions);

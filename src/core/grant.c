@@ -198,16 +198,19 @@ wheel_remove(struct grant_table *t, struct grant *g)
 
 /* ---- entries ---- */
 
-/* Link that points at the grant of (src, door), or at the chain's end. */
+/* Link that points at the grant of (src, door, ports), or at the chain's
+ * end. */
 static uint32_t *
-slot_link(struct grant_table *t, const struct addr *src, unsigned door)
+slot_link(struct grant_table *t, const struct addr *src, unsigned door,
+    uint32_t ports)
 {
 	uint32_t *pp = &t->bucket[src_hash(t, src)];
 
 	while (*pp) {
 		struct grant *g = &t->g[*pp - 1];
 
-		if (g->door == door && addr_equal(&g->src, src))
+		if (g->door == door && g->ports == ports &&
+		    addr_equal(&g->src, src))
 			break;
 		pp = &g->hnext;
 	}
@@ -233,7 +236,7 @@ unlink_at(struct grant_table *t, uint32_t *pp)
 static void
 remove_grant(struct grant_table *t, struct grant *g)
 {
-	unlink_at(t, slot_link(t, &g->src, g->door));
+	unlink_at(t, slot_link(t, &g->src, g->door, g->ports));
 }
 
 /* The grant that expires first (of the earliest slot), or NULL. */
@@ -249,7 +252,15 @@ int
 grant_add(struct grant_table *t, const struct addr *src, unsigned door,
     int64_t expires_ms, struct grant *evicted)
 {
-	uint32_t *pp = slot_link(t, src, door);
+	return grant_add_ports(t, src, door, GRANT_ALL_PORTS, expires_ms,
+	    evicted);
+}
+
+int
+grant_add_ports(struct grant_table *t, const struct addr *src, unsigned door,
+    uint32_t ports, int64_t expires_ms, struct grant *evicted)
+{
+	uint32_t *pp = slot_link(t, src, door, ports);
 	struct grant *g;
 	int pushed = 0;
 
@@ -282,6 +293,7 @@ grant_add(struct grant_table *t, const struct addr *src, unsigned door,
 	memset(g, 0, sizeof(*g));
 	g->src = *src;
 	g->door = (uint16_t)door;
+	g->ports = ports;
 	g->expires_ms = expires_ms;
 	g->used = 1;
 	pp = &t->bucket[src_hash(t, src)];
@@ -297,13 +309,27 @@ const struct grant *
 grant_find(const struct grant_table *t, const struct addr *src,
     unsigned door, int64_t now_ms)
 {
-	/* slot_link() only reads; the cast keeps one lookup routine. */
-	uint32_t *pp = slot_link((struct grant_table *)(uintptr_t)t, src,
-	    door);
+	return grant_find_ports(t, src, door, GRANT_ALL_PORTS, now_ms);
+}
 
-	if (*pp == 0 || t->g[*pp - 1].expires_ms <= now_ms)
-		return NULL;
-	return &t->g[*pp - 1];
+/* The unexpired grant of src for door that covers any of ports and lasts
+ * longest, or NULL. */
+const struct grant *
+grant_find_ports(const struct grant_table *t, const struct addr *src,
+    unsigned door, uint32_t ports, int64_t now_ms)
+{
+	const struct grant *best = NULL;
+	uint32_t i = t->bucket[src_hash(t, src)];
+
+	for (; i != 0; i = t->g[i - 1].hnext) {
+		const struct grant *g = &t->g[i - 1];
+
+		if (g->door == door && (g->ports & ports) != 0 &&
+		    g->expires_ms > now_ms && addr_equal(&g->src, src) &&
+		    (best == NULL || g->expires_ms > best->expires_ms))
+			best = g;
+	}
+	return best;
 }
 
 unsigned

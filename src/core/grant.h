@@ -17,6 +17,7 @@
 #include "siphash.h"
 
 #define GRANT_NONE		INT64_MAX	/* "no deadline" */
+#define GRANT_ALL_PORTS		0xffffffffu	/* every port the door opens */
 #define GRANT_WHEEL_BITS	17
 #define GRANT_WHEEL		(1u << GRANT_WHEEL_BITS)	/* slots */
 #define GRANT_WORDS		(GRANT_WHEEL / 64)
@@ -26,6 +27,7 @@ struct grant {
 	struct addr src;
 	uint8_t used;
 	uint16_t door;
+	uint32_t ports;		/* bits of the door's Open_Ports granted */
 	uint32_t hnext;		/* hash chain, index + 1; 0 ends */
 	uint32_t wprev, wnext;	/* its wheel slot's list, index + 1 */
 	uint32_t wslot;		/* that slot */
@@ -67,7 +69,16 @@ void grant_free(struct grant_table *t);
  * NULL), and 1 is returned; 0 otherwise. */
 int grant_add(struct grant_table *t, const struct addr *src, unsigned door,
     int64_t expires_ms, struct grant *evicted);
-/* Unexpired grant of src for door, or NULL. */
+/* The same, for some of the door's ports only (bit i: Open_Ports[i]; an
+ * SPA client asks for some).  Grants of other port sets are grants of
+ * their own, with their own expiry. */
+int grant_add_ports(struct grant_table *t, const struct addr *src,
+    unsigned door, uint32_t ports, int64_t expires_ms, struct grant *evicted);
+/* Unexpired grant of src for door covering some of ports (longest
+ * first), or NULL. */
+const struct grant *grant_find_ports(const struct grant_table *t,
+    const struct addr *src, unsigned door, uint32_t ports, int64_t now_ms);
+/* Unexpired grant of src for door (any of its ports), or NULL. */
 const struct grant *grant_find(const struct grant_table *t,
     const struct addr *src, unsigned door, int64_t now_ms);
 /* Remove src's grant for door, or for every door when door < 0.

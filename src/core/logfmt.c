@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "logfmt.h"
+#include "spagate.h"
 #include "pkt.h"
 
 #define CUT_MARK " ..."
@@ -221,6 +222,33 @@ logfmt_grant(struct lf *l, const struct config *cfg, const struct addr *src,
 	lf_str(l, "ports", config_ports_format(d->open, d->open_len, ports,
 	    sizeof(ports)));
 	lf_i64(l, "expires_in", (expires_in_ms + 999) / 1000);
+}
+
+void
+logfmt_spa(struct lf *l, const struct config *cfg, const struct addr *src,
+    const struct spag_out *o, int64_t now_ms)
+{
+	char ports[CFG_MAX_OPEN * 12];
+	struct cfg_port p[CFG_MAX_OPEN];
+	unsigned n = 0;
+
+	lf_str(l, "event", o->reason == SPAG_OK ? "spa" : "spa-refused");
+	lf_addr(l, "src", src);
+	if (o->door >= 0)
+		lf_str(l, "door", cfg->door[o->door].name);
+	if (o->door >= 0 && o->user[0] != '\0')
+		lf_str(l, "user", o->user);
+	if (o->reason != SPAG_OK) {
+		lf_str(l, "reason", spag_reason_name(o->reason));
+		return;
+	}
+	lf_addr(l, "grant", &o->to);
+	for (unsigned i = 0; i < cfg->door[o->door].open_len; i++)
+		if ((o->ports >> i) & 1)
+			p[n++] = cfg->door[o->door].open[i];
+	lf_str(l, "ports", n ? config_ports_format(p, n, ports,
+	    sizeof(ports)) : "none");
+	lf_i64(l, "expires_in", (o->expires_ms - now_ms + 999) / 1000);
 }
 
 void

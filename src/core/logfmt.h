@@ -47,6 +47,10 @@ void logfmt_cancel(struct lf *l, const struct config *cfg,
 void logfmt_close(struct lf *l, const struct config *cfg,
     const struct addr *src, const struct verdict_close *c);
 /* event=grant src= door= ports= expires_in=SECONDS */
+/* An SPA packet: event=spa (granted) or event=spa-refused reason=... */
+struct spag_out;
+void logfmt_spa(struct lf *l, const struct config *cfg,
+    const struct addr *src, const struct spag_out *o, int64_t now_ms);
 void logfmt_grant(struct lf *l, const struct config *cfg,
     const struct addr *src, unsigned door, int64_t expires_in_ms);
 /* event=expire src= door= */

@@ -84,6 +84,11 @@ rules_set_ports(const struct config *cfg, enum rules_set s, uint16_t *out)
 			mark_ports(seen, door->seq, door->seq_len,
 			    sets[s].proto);
 	}
+	/* SPA packets come to the knock queue, and are answered as knocks. */
+	if (sets[s].kind != RULES_PUBLIC && sets[s].kind != RULES_OPEN &&
+	    config_has_spa(cfg))
+		mark_ports(seen, cfg->opt.spa_ports, cfg->opt.spa_nports,
+		    sets[s].proto);
 	for (unsigned port = 0; port < 65536 && n < RULES_MAX_PORTS; port++)
 		if (seen[port / 8] & (1u << (port % 8)))
 			out[n++] = (uint16_t)port;

@@ -190,6 +190,10 @@ state_format(char *buf, size_t len, const struct config *cfg,
 		if (!g->used || g->door >= cfg->ndoors ||
 		    g->expires_ms <= now_mono_ms)
 			continue;	/* unnamed door, or expired anyway */
+		/* A grant of some ports (SPA) is not kept over a restart:
+		 * the record would grant them all.  The client asks again. */
+		if (g->ports != GRANT_ALL_PORTS)
+			continue;
 		name = cfg->door[g->door].name;
 		/* Capped so the stored instant stays within the parser's
 		 * range; the reader clamps to Open_Timeout in any case. */

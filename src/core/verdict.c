@@ -66,6 +66,8 @@ build_portmap(struct gk_state *s)
 		mark(s, door->open, door->open_len, PORT_OPEN | enforced);
 	}
 	mark(s, cfg->opt.public_ports, cfg->opt.public_len, PORT_PUBLIC);
+	if (config_has_spa(cfg))
+		mark(s, cfg->opt.spa_ports, cfg->opt.spa_nports, PORT_SPA);
 }
 
 void
@@ -305,10 +307,14 @@ granting_door(const struct gk_state *s, const struct pkt *p, int64_t now_ms)
 {
 	unsigned d;
 
-	for (d = 0; d < s->cfg->ndoors; d++)
-		if (config_door_opens(&s->cfg->door[d], p->proto, p->dport) &&
-		    grant_find(s->grants, &p->src, d, now_ms))
+	for (d = 0; d < s->cfg->ndoors; d++) {
+		int k = config_door_open_index(&s->cfg->door[d], p->proto,
+		    p->dport);
+
+		if (k >= 0 && grant_find_ports(s->grants, &p->src, d,
+		    1u << k, now_ms))
 			return (int)d;
+	}
 	return -1;
 }
 
@@ -408,6 +414,16 @@ decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 
 	if (kind & PORT_KNOCK) {
 		decide_knock(s, v, now_ms);
+	} else if ((kind & PORT_SPA) && s->replay != NULL) {
+		spagate_decide(s, v, now_ms);
+		/* What is not even SPA-shaped (a UDP scan's probe) is a
+		 * touch of another port, as anywhere else. */
+		if ((v->spa.reason == SPAG_LENGTH ||
+		    v->spa.reason == SPAG_BASE64) && s->cfg->opt.scan_guard) {
+			v->nev = knock_packet(s->knocks, s->cfg, p,
+			    KNOCK_ELSEWHERE, now_ms, v->ev);
+			reset_seen(s, v, now_ms);
+		}
 	} else if (kind & PORT_OPEN) {
 		decide_protected(s, v, now_ms);
 	} else if (kind & PORT_PUBLIC) {
@@ -467,6 +483,7 @@ verdict_clear(struct verdict *v)
 	v->nev = 0;
 	v->ndone = 0;
 	v->ncancel = 0;
+	v->spa.present = 0;
 	v->door = -1;
 	v->monitor = 0;
 	v->locked = 0;

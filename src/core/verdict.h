@@ -10,6 +10,7 @@
 #include "knock.h"
 #include "pkt.h"
 #include "scanwatch.h"
+#include "spagate.h"
 
 enum verdict_reason {
 	VR_GRANT,	/* protected port, source holds a grant */
@@ -28,6 +29,7 @@ enum verdict_reason {
 #define PORT_OPEN	0x02
 #define PORT_PUBLIC	0x04
 #define PORT_ENFORCED	0x08	/* a door concerned has no Monitor = yes */
+#define PORT_SPA	0x10	/* an SPA_Port (UDP) */
 
 struct verdict_stats {
 	uint64_t packets;
@@ -50,6 +52,7 @@ struct verdict_stats {
 	uint64_t cancelled;	/* ... that a reset in the window undid */
 	uint64_t settle_full;	/* ... refused: too many settling at once */
 	uint64_t held;		/* protected packets that waited for one */
+	uint64_t spa[SPAG_NREASONS];	/* SPA packets, by outcome */
 };
 
 /* A completed sequence waits SW_SETTLE_MS before it grants or runs
@@ -69,6 +72,14 @@ struct gk_state {
 	struct knock_table *knocks;
 	struct grant_table *grants;
 	struct scanwatch *sw;
+	/* SPA: packets honoured, verification budgets, the wall clock
+	 * (main sets it before each batch: packet ages are wall-clock),
+	 * and the oldest timestamp honoured (the start, when no replay
+	 * cache could be restored). */
+	struct replay *replay;
+	struct spag_limits *spal;
+	int64_t real_s;
+	int64_t replay_floor_s;
 	uint8_t portmap[2][65536];	/* PORT_* bits */
 	unsigned nsettling;
 	struct verdict_settling settling[VERDICT_SETTLE_MAX];
@@ -119,6 +130,7 @@ struct verdict {
 	struct verdict_done done[CFG_MAX_DOORS];
 	unsigned ncancel;		/* settling completions it undid */
 	uint16_t cancel[CFG_MAX_DOORS];
+	struct spag_out spa;		/* an SPA packet: what it did */
 };
 
 /* A completion that settled: what it did, for main to log and act on. */
@@ -137,6 +149,8 @@ struct verdict_settled {
 void verdict_init(struct gk_state *s, const struct config *cfg,
     struct knock_table *knocks, struct grant_table *grants,
     struct scanwatch *sw);
+/* The SPA part of verdict_decide (spagate.c). */
+void spagate_decide(struct gk_state *s, struct verdict *v, int64_t now_ms);
 /* Decide one packet: buf holds the first len bytes of a packet of
  * wire_len bytes (0: len, i.e. not truncated). */
 void verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,

@@ -491,6 +491,28 @@ advance_one_time_doors(void)
 	state_save();
 }
 
+/* An SPA packet: a grant is logged like any (rare: always), a refusal as a
+ * per-packet line; the door's command runs for the address granted. */
+static void
+spa_done(const struct verdict *v, int64_t now)
+{
+	const struct spag_out *o = &v->spa;
+	char line[LOGFMT_LINE_MAX];
+	struct lf l;
+
+	if (o->reason == SPAG_OK ? rl_allow_rare(&D.rl, now) :
+	    rl_allow(&D.rl, &v->pkt.src, now)) {
+		lf_init(&l, line, sizeof(line));
+		logfmt_spa(&l, D.run.cfg, &v->pkt.src, o, now);
+		emit(o->reason == SPAG_OK ? LOG_NOTICE : LOG_WARNING, &l);
+	}
+	if (o->reason != SPAG_OK)
+		return;
+	if (o->command && !D.run.cfg->opt.monitor)
+		spawner_run(&D.sp, &D.run.cfg->door[o->door], &o->to, now);
+	state_dirty();
+}
+
 /* What a completion does at once: a one-time line is used from here on. */
 static void
 run_completed(const struct verdict *v)
@@ -509,8 +531,11 @@ on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
 	struct verdict *v = &D.v;
 	int64_t now = now_ms();
 
+	D.run.state->real_s = real_ms() / 1000;
 	verdict_decide(D.run.state, pkt, len, wire, now, v);
 	emit_events(v, now);
+	if (v->spa.present)
+		spa_done(v, now);
 	if (v->ndone)
 		run_completed(v);
 	/* A connection to a door still settling waits for it (one line
@@ -727,6 +752,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 	warn_restart_only(D.run.cfg, cfg);
 	warn_unprotected(D.run.cfg, cfg);
 	running_carry_grants(&D.run, &next, now_ms());
+	running_carry_spa(&D.run, &next, real_ms() / 1000);
 	running_carry_one_time(&D.run, &next);
 	running_carry_scanwatch(&D.run, &next);
 	D.ot_pending = 0;
@@ -1367,6 +1393,9 @@ run_daemon(struct config *cfg)
 	if (running_new(&D.run, cfg, &D.key) != 0)
 		log_fatal("out of memory for %u sources", cfg->opt.max_sources);
 	D.started_ms = now_ms();
+	/* The replay cache starts empty: a packet stamped before this start
+	 * may have been honoured by the last run, so none is. */
+	D.run.state->replay_floor_s = real_ms() / 1000;
 	persist_restore(&D.run, stops, SP_OWED, &nstops, now_ms(), real_ms());
 	/* Stops owed by the last run, less those its helper ran at the end;
 	 * saved before the record of what it ran goes. */

@@ -60,6 +60,8 @@ running_free(struct running *r)
 	knock_free(r->knocks);
 	grant_free(r->grants);
 	sw_free(r->sw);
+	replay_free(&r->replay);
+	free(r->spal);
 	free(r->state);
 	free(r->cfg);
 	memset(r, 0, sizeof(*r));
@@ -76,13 +78,49 @@ running_new(struct running *r, struct config *cfg,
 	r->grants = grant_new(cfg->opt.max_sources, key);
 	r->sw = sw_new(cfg->opt.max_sources, key);
 	r->state = malloc(sizeof(*r->state));
+	r->spal = malloc(sizeof(*r->spal));
 	if (r->knocks == NULL || r->grants == NULL || r->sw == NULL ||
-	    r->state == NULL) {
+	    r->state == NULL || r->spal == NULL ||
+	    replay_init(&r->replay, cfg->opt.spa_replay) != 0) {
 		running_free(r);
 		return -1;
 	}
 	verdict_init(r->state, cfg, r->knocks, r->grants, r->sw);
+	spag_limits_init(r->spal, key);
+	r->state->replay = &r->replay;
+	r->state->spal = r->spal;
 	return 0;
+}
+
+void
+running_carry_spa(const struct running *old, struct running *next,
+    int64_t now_real_s)
+{
+	replay_copy(&next->replay, &old->replay, now_real_s);
+	*next->spal = *old->spal;
+	next->state->replay_floor_s = old->state->replay_floor_s;
+}
+
+/* A grant of some of a door's ports, as bits of the new door's. */
+static uint32_t
+remap_ports(const struct cfg_door *from, const struct cfg_door *to,
+    uint32_t ports)
+{
+	uint32_t out = 0;
+
+	if (ports == GRANT_ALL_PORTS)
+		return ports;
+	for (unsigned i = 0; i < from->open_len && i < 32; i++) {
+		int k;
+
+		if (!((ports >> i) & 1))
+			continue;
+		k = config_door_open_index(to, from->open[i].proto,
+		    from->open[i].port);
+		if (k >= 0)
+			out |= 1u << k;
+	}
+	return out;
 }
 
 void
@@ -99,9 +137,13 @@ running_carry_grants(const struct running *old, struct running *next, int64_t no
 		if (!g->used || g->expires_ms <= now)
 			continue;
 		d = config_door_find(next->cfg, old->cfg->door[g->door].name);
-		if (d >= 0 && next->cfg->door[d].open_len > 0) {
-			grant_add(next->grants, &g->src, (unsigned)d,
-			    g->expires_ms, NULL);
+		if (d >= 0 && next->cfg->door[d].open_len > 0 &&
+		    remap_ports(&old->cfg->door[g->door], &next->cfg->door[d],
+		    g->ports) != 0) {
+			grant_add_ports(next->grants, &g->src, (unsigned)d,
+			    remap_ports(&old->cfg->door[g->door],
+			    &next->cfg->door[d], g->ports), g->expires_ms,
+			    NULL);
 			continue;
 		}
 		lf_init(&l, line, sizeof(line));

@@ -10,6 +10,7 @@
 #include "grant.h"
 #include "knock.h"
 #include "siphash.h"
+#include "replay.h"
 #include "verdict.h"
 
 struct running {
@@ -18,6 +19,8 @@ struct running {
 	struct grant_table *grants;
 	struct scanwatch *sw;		/* config-free: carried on reload */
 	struct gk_state *state;
+	struct replay replay;		/* SPA packets honoured */
+	struct spag_limits *spal;	/* SPA verification budgets */
 	unsigned otline[CFG_MAX_DOORS];	/* active one-time sequence line;
 					 * every line before it is used */
 };
@@ -35,6 +38,11 @@ void running_load_one_time(struct running *r, unsigned d, unsigned after);
  * the others end, logged as event=expire reason=door-removed. */
 void running_carry_grants(const struct running *old, struct running *next,
     int64_t now_ms);
+
+/* SPA: the packets honoured, the budgets and the replay floor, from old
+ * into next (next's cache may be of another size). */
+void running_carry_spa(const struct running *old, struct running *next,
+    int64_t now_real_s);
 
 /* One-time positions of doors that still read the same file: a line the
  * old configuration used stays used, marked on disk or not. */

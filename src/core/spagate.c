@@ -209,7 +209,6 @@ spagate_decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 		goto out;
 	for (unsigned d = 0; d < cfg->ndoors; d++)
 		tries += (unsigned)door_fits(&cfg->door[d], p);
-	spa_replay_digest(p->payload, p->payload_len, digest);
 	if (tries == 0)
 		o->reason = SPAG_NO_DOOR;
 	else if (!bucket_take(src_bucket(s->spal, &p->src), tries,
@@ -218,10 +217,12 @@ spagate_decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 	else if (!bucket_take(&s->spal->all, tries, SPAG_ALL_RATE,
 	    SPAG_ALL_BURST, now_ms))
 		o->reason = SPAG_LIMIT_ALL;
-	else if (replay_seen(s->replay, digest, s->real_s))
-		o->reason = SPAG_REPLAY;
-	else
-		o->reason = try_doors(s, p, &m, o);
+	else {
+		/* Hashed only once the budgets allow work on it. */
+		spa_replay_digest(p->payload, p->payload_len, digest);
+		o->reason = replay_seen(s->replay, digest, s->real_s) ?
+		    SPAG_REPLAY : try_doors(s, p, &m, o);
+	}
 	/* Authentic packets are burned whatever the policy said, as
 	 * fwknopd does: a refused one cannot be tried again elsewhere. */
 	if (o->door >= 0 && replay_add(s->replay, digest, s->real_s +

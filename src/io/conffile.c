@@ -25,9 +25,23 @@ file_error(struct cfg_errors *err, const char *path, const char *what)
 /* The whole of path into *buf (NUL-terminated, the caller frees); NULL
  * with the reason in why.  private: the file holds keys, so only its
  * owner (root or us) may read or write it, as ssh demands of a key. */
+static int
+not_private(const struct stat *st, uid_t owner, char *why, size_t whylen)
+{
+	if ((st->st_mode & 077) == 0 && (st->st_uid == 0 ||
+	    st->st_uid == geteuid() || st->st_uid == owner))
+		return 0;
+	snprintf(why, whylen, "holds SPA keys but %s (mode %04o, owner uid %u): "
+	    "refused, as ssh refuses such a key (allowed: chmod 600, owned by "
+	    "root or by User)", (st->st_mode & 077) ?
+	    "others can read or change it" : "another user owns it",
+	    (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid);
+	return 1;
+}
+
 static char *
-read_file(const char *path, int private, uid_t owner, size_t *len, char *why,
-    size_t whylen)
+read_file(const char *path, int private, uid_t owner, size_t *len,
+    struct stat *stp, char *why, size_t whylen)
 {
 	struct stat st;
 	char *buf;
@@ -44,16 +58,8 @@ read_file(const char *path, int private, uid_t owner, size_t *len, char *why,
 		snprintf(why, whylen, "not a regular file");
 		return NULL;
 	}
-	if (private && ((st.st_mode & 077) != 0 ||
-	    (st.st_uid != 0 && st.st_uid != geteuid() &&
-	    st.st_uid != owner))) {
+	if (private && not_private(&st, owner, why, whylen)) {
 		close(fd);
-		snprintf(why, whylen, "holds SPA keys but %s (mode %04o, "
-		    "owner uid %u): refused, as ssh refuses such a key "
-		    "(allowed: chmod 600, owned by root or by User)",
-		    (st.st_mode & 077) ? "others can read or change it" :
-		    "another user owns it", (unsigned)(st.st_mode & 07777),
-		    (unsigned)st.st_uid);
 		return NULL;
 	}
 	if (st.st_size > CONFFILE_MAX) {
@@ -81,6 +87,8 @@ read_file(const char *path, int private, uid_t owner, size_t *len, char *why,
 	close(fd);
 	buf[off] = '\0';
 	*len = off;
+	if (stp != NULL)
+		*stp = st;
 	return buf;
 }
 
@@ -152,7 +160,7 @@ access_file(const char *path, const char *from, unsigned line, int depth,
 	char why[256], *buf;
 	size_t len;
 
-	if ((buf = read_file(path, 1, user_uid(cfg), &len, why,
+	if ((buf = read_file(path, 1, user_uid(cfg), &len, NULL, why,
 	    sizeof(why))) == NULL) {
 		config_add_error(err, from, line, "%s: %s", path, why);
 		return;
@@ -173,22 +181,20 @@ unsigned
 conffile_load(const char *path, struct config *cfg, struct cfg_errors *err)
 {
 	char why[256], *buf;
+	struct stat st;
 	size_t len;
 	unsigned n;
 
 	memset(err, 0, sizeof(*err));
-	if ((buf = read_file(path, 0, (uid_t)-1, &len, why, sizeof(why))) ==
-	    NULL)
+	if ((buf = read_file(path, 0, (uid_t)-1, &len, &st, why,
+	    sizeof(why))) == NULL)
 		return file_error(err, path, why);
 	n = config_parse_with(buf, len, path, cfg, err, access_reader, NULL);
 	free(buf);
-	buf = NULL;
 	/* Keys in the main file make it a key file, too. */
 	if (n == 0 && config_has_secrets(cfg) &&
-	    (buf = read_file(path, 1, user_uid(cfg), &len, why,
-	    sizeof(why))) == NULL)
+	    not_private(&st, user_uid(cfg), why, sizeof(why)))
 		return file_error(err, path, why);
-	free(buf);
 	return n;
 }
 

@@ -417,8 +417,8 @@ static const char *const why_text[] = {
 	"GPG", "gatekeeper verifies Rijndael packets with an HMAC only",
 	"NAT", "gatekeeper grants access to this host, it forwards nothing",
 	"command messages", "a packet must never name a command to run",
-	"keys from another file", "put the keys in the stanza (the file "
-	    "must be private either way)",
+	"keys from another file",
+	("put the keys in the stanza (the file must be private either way)"),
 };
 
 static int

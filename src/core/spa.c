@@ -472,18 +472,13 @@ spa_seal(const struct spa_request *r, const struct spa_keys *k,
     const uint8_t random[SPA_RANDOM_LEN], char *out, size_t outlen)
 {
 	char plain[SPA_PLAIN_MAX], user[SPA_FIELD_MAX], msg[SPA_FIELD_MAX];
-	char full[SPA_PREFIX_LEN + SPA_MAX_LEN + 8];
-	uint8_t blob[16 + SPA_PLAIN_MAX + 16];
-	enum spa_hash dig = r->digest != SPA_HASH_NONE ? r->digest : SPA_SHA256;
-	size_t n, taglen = 0, flen;
-	long cn;
+	size_t n, ret;
 	int w;
 
 	if (r->user == NULL || r->message == NULL ||
 	    strlen(r->user) > SPA_USER_MAX || !user_ok(r->user) ||
 	    strlen(r->message) > 192 || r->timeout > SPA_MAX_CLIENT_TIMEOUT ||
-	    r->timestamp < 0 || (k->hmac_len > 0 &&
-	    spa_hash_b64_len(k->hmac_type) == 0))
+	    r->timestamp < 0)
 		return 0;
 	spa_b64_encode((const uint8_t *)r->user, strlen(r->user), user,
 	    sizeof(user));
@@ -503,14 +498,33 @@ spa_seal(const struct spa_request *r, const struct spa_keys *k,
 			return 0;
 		n += (size_t)w;
 	}
-	if (n + 2 + 86 >= sizeof(plain))
+	ret = spa_seal_text(plain, n, r->digest, k, random, out, outlen);
+	OPENSSL_cleanse(plain, sizeof(plain));
+	return ret;
+}
+
+size_t
+spa_seal_text(const char *text, size_t n, enum spa_hash digest,
+    const struct spa_keys *k, const uint8_t salt[8], char *out,
+    size_t outlen)
+{
+	char plain[SPA_PLAIN_MAX];
+	char full[SPA_PREFIX_LEN + SPA_MAX_LEN + 8];
+	uint8_t blob[16 + SPA_PLAIN_MAX + 16];
+	enum spa_hash dig = digest != SPA_HASH_NONE ? digest : SPA_SHA256;
+	size_t taglen = 0, flen;
+	long cn;
+
+	if (n + 2 + 86 >= sizeof(plain) ||
+	    (k->hmac_len > 0 && spa_hash_b64_len(k->hmac_type) == 0))
 		return 0;
+	memcpy(plain, text, n);
 	plain[n] = ':';
 	n += 1 + hash_b64(dig, NULL, 0, plain, n, plain + n + 1,
 	    sizeof(plain) - n - 1);
 	memcpy(blob, "Salted__", 8);
-	memcpy(blob + 8, random, 8);
-	cn = aes_cbc(1, k, random, (const uint8_t *)plain, n, blob + 16,
+	memcpy(blob + 8, salt, 8);
+	cn = aes_cbc(1, k, salt, (const uint8_t *)plain, n, blob + 16,
 	    sizeof(blob) - 16);
 	OPENSSL_cleanse(plain, sizeof(plain));
 	if (cn < 0 || b64_len(16 + (size_t)cn) + 4 >= sizeof(full))

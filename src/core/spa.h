@@ -142,6 +142,12 @@ struct spa_request {
  * not fit or a key is bad. */
 size_t spa_seal(const struct spa_request *r, const struct spa_keys *k,
     const uint8_t random[SPA_RANDOM_LEN], char *out, size_t outlen);
+/* The layer below: any plaintext text (without its digest, which is
+ * appended, SHA-256 for SPA_HASH_NONE) encrypted under salt and tagged.
+ * For the fuzzer, which must reach the field decoder past the HMAC. */
+size_t spa_seal_text(const char *text, size_t n, enum spa_hash digest,
+    const struct spa_keys *k, const uint8_t salt[8], char *out,
+    size_t outlen);
 
 /* Base64 of fwknop (standard alphabet, '=' stripped) for keys and tests:
  * encode returns the length written (NUL-terminated), decode the bytes

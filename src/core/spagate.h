@@ -42,8 +42,8 @@ enum spag_reason {
 #define SPAG_SLOTS		1024
 #define SPAG_SRC_RATE		20	/* HMAC checks per second per source */
 #define SPAG_SRC_BURST		40
-#define SPAG_ALL_RATE		20000	/* ... for everybody */
-#define SPAG_ALL_BURST		2000
+#define SPAG_ALL_RATE		50000	/* ... for everybody (~3 µs each) */
+#define SPAG_ALL_BURST		5000
 
 struct spag_bucket {
 	int64_t last_ms;

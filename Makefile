@@ -40,11 +40,13 @@ CFLAGS_CHECK = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 #   src/io      small I/O helpers every program shares (reading files)
 #   src/daemon  gatekeeperd: kernel and process I/O around the core
 #   src/ctl     gatekeeperctl
+#   src/knock   gatekeeper-knock, the client
 # A core file that includes an I/O header does not compile.
 INC_core   = -Isrc/core
 INC_io     = -Isrc/core -Isrc/io
 INC_daemon = -Isrc/core -Isrc/io -Isrc/daemon
 INC_ctl    = -Isrc/core -Isrc/io
+INC_knock  = -Isrc/core -Isrc/io
 INC_tests  = -Isrc/core -Isrc/io -Isrc/daemon
 
 CORE_SRC = $(wildcard src/core/*.c)
@@ -65,7 +67,7 @@ DEB_PKGS = build-essential pkg-config libmnl-dev libnetfilter-queue-dev \
 
 .PHONY: all check unit e2e demo bench systemd-verify deps deps-fuzz install \
 	uninstall clean help
-all: $(B)/gatekeeperd $(B)/gatekeeperctl
+all: $(B)/gatekeeperd $(B)/gatekeeperctl $(B)/gatekeeper-knock
 
 # V=1 shows the commands.
 Q	:= $(if $(V),,@)
@@ -85,6 +87,11 @@ $(B)/obj/daemon/%.o: src/daemon/%.c $(HDRS) | $(B)/obj
 $(B)/obj/ctl/%.o: src/ctl/%.c $(HDRS) | $(B)/obj
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(INC_ctl) $(ALL_CFLAGS) -MMD -c -o $@ $<
+
+$(B)/obj/knock/%.o: src/knock/%.c $(HDRS) | $(B)/obj
+	@$(if $(Q),echo "  CC      $<")
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_knock) $(ALL_CFLAGS) -MMD -c -o $@ $<
 
 $(B)/obj/tests/%.o: tests/unit/%.c $(HDRS) $(wildcard tests/unit/*.h) | $(B)/obj
 	@$(if $(Q),echo "  CC      $<")
@@ -106,18 +113,22 @@ $(B)/gatekeeperctl: $(B)/obj/ctl/gatekeeperctl.o $(IO_OBJ) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_CRYPTO)
 
+$(B)/gatekeeper-knock: $(B)/obj/knock/gatekeeper-knock.o $(IO_OBJ) $(B)/libcore.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_CRYPTO)
+
 $(B)/unit-tests: $(UNIT_OBJ) $(UNIT_IO) $(B)/libcore.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_CHECK) $(LIBS_CRYPTO)
 
 $(B)/obj:
-	mkdir -p $@ $@/core $@/io $@/daemon $@/ctl $@/tests
+	mkdir -p $@ $@/core $@/io $@/daemon $@/ctl $@/knock $@/tests
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
 # End-to-end tests: root, namespaces, the real kernel queue.
-e2e: $(B)/gatekeeperd $(B)/gatekeeperctl
+e2e: $(B)/gatekeeperd $(B)/gatekeeperctl $(B)/gatekeeper-knock
 	@rc=0; for t in tests/e2e/test_*.sh; do \
 	    echo "== $$t"; GKD=$(CURDIR)/$(B)/gatekeeperd bash $$t || rc=1; \
 	done; exit $$rc
@@ -139,8 +150,15 @@ demo: deps all
 	bash tests/e2e/demo.sh
 
 # Numbers, not pass/fail: connect latency, verdict throughput, flood memory.
-bench: $(B)/gatekeeperd $(B)/gatekeeperctl
+bench: $(B)/gatekeeperd $(B)/gatekeeperctl $(B)/bench-spa
+	$(B)/bench-spa
 	GKD=$(CURDIR)/$(B)/gatekeeperd bash tests/e2e/bench.sh
+
+# The SPA codec alone, per core.
+$(B)/bench-spa: tests/bench/bench_spa.c $(B)/libcore.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(INC_core) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ \
+	    $(LIBS_CRYPTO)
 
 # Every Debian package needed to build, test and demo; idempotent.
 deps:
@@ -157,14 +175,16 @@ deps:
 deps-fuzz:
 	@$(MAKE) --no-print-directory deps DEB_PKGS="clang libclang-rt-14-dev"
 
-install: all $(B)/gatekeeperctl
+install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(PREFIX)/share/gatekeeper
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/gatekeeperd $(DESTDIR)$(SBINDIR)/gatekeeperd
 	install -m 0755 $(B)/gatekeeperctl $(DESTDIR)$(BINDIR)/gatekeeperctl
-	install -m 0644 docs/gatekeeperctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0755 $(B)/gatekeeper-knock $(DESTDIR)$(BINDIR)/gatekeeper-knock
+	install -m 0644 docs/gatekeeperctl.1 docs/gatekeeper-knock.1 \
+	    $(DESTDIR)$(MANDIR)/man1/
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    systemd/gatekeeper.service.in >$(DESTDIR)$(UNITDIR)/gatekeeper.service
 	install -m 0644 docs/gatekeeperd.8 $(DESTDIR)$(MANDIR)/man8/
@@ -188,8 +208,10 @@ uninstall:
 	    if [ -x $(SBINDIR)/gatekeeperd ]; then \
 	        $(SBINDIR)/gatekeeperd --remove-table || true; fi; fi
 	rm -f $(DESTDIR)$(SBINDIR)/gatekeeperd $(DESTDIR)$(BINDIR)/gatekeeperctl \
+	    $(DESTDIR)$(BINDIR)/gatekeeper-knock \
 	    $(DESTDIR)$(UNITDIR)/gatekeeper.service \
 	    $(DESTDIR)$(MANDIR)/man1/gatekeeperctl.1 \
+	    $(DESTDIR)$(MANDIR)/man1/gatekeeper-knock.1 \
 	    $(DESTDIR)$(MANDIR)/man5/gatekeeper.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man8/gatekeeperd.8
 	rm -rf $(DESTDIR)$(PREFIX)/share/gatekeeper

@@ -2019,27 +2019,39 @@ config_door_opens(const struct cfg_door *d, uint8_t proto, uint16_t port)
 }
 
 int
-config_door_set_sequence(struct cfg_door *d, const char *text, size_t len,
-    char *err, size_t errlen)
+config_parse_ports(const char *text, size_t len, int open, struct cfg_port *out,
+    unsigned max, unsigned *n, char *err, size_t errlen)
 {
 	struct parser p;
-	struct cfg_port seq[CFG_MAX_SEQ];
 	struct span v = span_make(text, text + len);
-	unsigned n = 0;
 
 	memset(&p, 0, sizeof(p));
 	p.msg1 = err;
 	p.msg1len = errlen;
 	if (errlen > 0)
 		err[0] = '\0';
+	*n = 0;
 	while (v.n > 0 && (v.p[v.n - 1] == '\n' || v.p[v.n - 1] == '\r'))
 		v.n--;
 	v = span_trim(v);
 	if (v.n == 0)
-		config_error(&p, 0, "empty sequence (allowed: %s)", HINT_PORTS);
+		config_error(&p, 0, "empty %s (allowed: %s)",
+		    open ? "port list" : "sequence", HINT_PORTS);
 	else
-		set_ports(&p, K_SEQUENCE, v, seq, CFG_MAX_SEQ, &n, 0);
-	if (p.nbare > 0)
+		set_ports(&p, open ? K_OPEN_PORTS : K_SEQUENCE, v, out, max, n,
+		    open);
+	return p.nbare > 0 ? -1 : 0;
+}
+
+int
+config_door_set_sequence(struct cfg_door *d, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	struct cfg_port seq[CFG_MAX_SEQ];
+	unsigned n;
+
+	if (config_parse_ports(text, len, 0, seq, CFG_MAX_SEQ, &n, err,
+	    errlen) != 0)
 		return -1;
 	memcpy(d->seq, seq, n * sizeof(seq[0]));
 	d->seq_len = n;

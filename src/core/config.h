@@ -213,6 +213,12 @@ int config_door_opens(const struct cfg_door *d, uint8_t proto, uint16_t port);
  * file:line) and d unchanged. */
 int config_door_set_sequence(struct cfg_door *d, const char *text, size_t len,
     char *err, size_t errlen);
+/* The same grammar for other programs (the client's profiles): a
+ * Sequence, or with open set an Open_Ports list (each port once), into
+ * out[max]; 0, or -1 with the first message in err. */
+int config_parse_ports(const char *text, size_t len, int open,
+    struct cfg_port *out, unsigned max, unsigned *n, char *err,
+    size_t errlen);
 /* Can door's sequence never work, or be opened by a port scan?  1 with
  * a message in err when it holds a port that a door opens or that is
  * public, or when an ordered scan completes it, else 0.  For sequences

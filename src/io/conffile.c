@@ -13,6 +13,9 @@
 #include "conffile.h"
 #include "fwaccess.h"
 #include "pkt.h"
+#include "readfile.h"
+
+static int not_private(const struct stat *, uid_t, char *, size_t);
 
 static unsigned
 file_error(struct cfg_errors *err, const char *path, const char *what)
@@ -22,74 +25,28 @@ file_error(struct cfg_errors *err, const char *path, const char *what)
 	return 1;
 }
 
-/* The whole of path into *buf (NUL-terminated, the caller frees); NULL
- * with the reason in why.  private: the file holds keys, so only its
- * owner (root or us) may read or write it, as ssh demands of a key. */
-static int
-not_private(const struct stat *st, uid_t owner, char *why, size_t whylen)
-{
-	if ((st->st_mode & 077) == 0 && (st->st_uid == 0 ||
-	    st->st_uid == geteuid() || st->st_uid == owner))
-		return 0;
-	snprintf(why, whylen, "holds SPA keys but %s (mode %04o, owner uid %u): "
-	    "refused, as ssh refuses such a key (allowed: chmod 600, owned by "
-	    "root or by User)", (st->st_mode & 077) ?
-	    "others can read or change it" : "another user owns it",
-	    (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid);
-	return 1;
-}
-
+/* The whole of path; with private set (the file holds keys) only if
+ * private to root, us or owner. */
 static char *
 read_file(const char *path, int private, uid_t owner, size_t *len,
     struct stat *stp, char *why, size_t whylen)
 {
 	struct stat st;
-	char *buf;
-	ssize_t r;
-	size_t off = 0;
-	int fd;
+	char *buf = readfile(path, len, &st, why, whylen);
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(why, whylen, "%s", strerror(errno));
+	if (buf != NULL && private && not_private(&st, owner, why, whylen)) {
+		free(buf);
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		snprintf(why, whylen, "not a regular file");
-		return NULL;
-	}
-	if (private && not_private(&st, owner, why, whylen)) {
-		close(fd);
-		return NULL;
-	}
-	if (st.st_size > CONFFILE_MAX) {
-		close(fd);
-		snprintf(why, whylen, "larger than 1 MiB");
-		return NULL;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		snprintf(why, whylen, "%s", strerror(ENOMEM));
-		return NULL;
-	}
-	while (off < (size_t)st.st_size &&
-	    (r = read(fd, buf + off, (size_t)st.st_size - off)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(why, whylen, "%s", strerror(errno));
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		off += (size_t)r;
-	}
-	close(fd);
-	buf[off] = '\0';
-	*len = off;
-	if (stp != NULL)
+	if (buf != NULL && stp != NULL)
 		*stp = st;
 	return buf;
+}
+
+static int
+not_private(const struct stat *st, uid_t owner, char *why, size_t whylen)
+{
+	return readfile_not_private(st, owner, "root or by User", why, whylen);
 }
 
 /* The uid of the daemon's User, who may own key files too. */

@@ -5,8 +5,9 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "readfile.h"
 
-#define CONFFILE_MAX (1024 * 1024)	/* refuse larger files */
+#define CONFFILE_MAX READFILE_MAX
 
 /* Read and parse path.  Returns the number of errors (0: cfg is valid);
  * a file that cannot be read is one error naming it. */

@@ -18,7 +18,7 @@
 
 FUZZ_DIR	= tests/fuzz
 # One target per parser the core has (ctlproto once it is in CORE).
-FUZZ_TARGETS	?= pkt config ctlproto spa fwaccess
+FUZZ_TARGETS	?= pkt config ctlproto spa fwaccess profile
 
 # Seeds per target: the committed corpus, for config also the fixtures.
 FUZZ_SEEDS_pkt		= $(FUZZ_DIR)/corpus/pkt
@@ -26,6 +26,7 @@ FUZZ_SEEDS_config	= $(FUZZ_DIR)/corpus/config tests/fixtures
 FUZZ_SEEDS_ctlproto	= $(FUZZ_DIR)/corpus/ctlproto
 FUZZ_SEEDS_spa		= $(FUZZ_DIR)/corpus/spa
 FUZZ_SEEDS_fwaccess	= $(FUZZ_DIR)/corpus/fwaccess
+FUZZ_SEEDS_profile	= $(FUZZ_DIR)/corpus/profile
 # Longest input: a packet with a long IPv6 header chain; a config with
 # many doors; a request line just past CTL_REQ_MAX.
 FUZZ_MAXLEN_pkt		= 1024
@@ -33,6 +34,7 @@ FUZZ_MAXLEN_config	= 4096
 FUZZ_MAXLEN_ctlproto	= 600
 FUZZ_MAXLEN_spa		= 1600
 FUZZ_MAXLEN_fwaccess	= 4096
+FUZZ_MAXLEN_profile	= 4096
 FUZZ_DICT_config	= $(FUZZ_DIR)/config.dict
 FUZZ_DICT_ctlproto	= $(FUZZ_DIR)/ctlproto.dict
 

@@ -19,5 +19,6 @@ Suite *ratelimit_suite(void);
 Suite *log_suite(void);
 Suite *scanwatch_suite(void);
 Suite *spa_suite(void);
+Suite *profile_suite(void);
 
 #endif

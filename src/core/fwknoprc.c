@@ -69,6 +69,10 @@ struct rc {
 	struct profile *p;
 	unsigned stanza_line;	/* where the stanza wanted starts */
 	int use_hmac_no;
+	/* [default] is read first; a refusal there waits, since the
+	 * stanza may set the same variable to what we can honour. */
+	int in_default;
+	unsigned pending[NRCVAR];	/* line of a refused default, or 0 */
 };
 
 static void
@@ -129,11 +133,16 @@ rc_set(struct rc *r, const char *var, const char *val)
 	}
 	if (rcvar[i].kind == R_IGNORE)
 		return;
+	r->pending[i] = 0;
 	if (rcvar[i].kind == R_REFUSE_YES) {
 		if (profile_parse_bool(val, &yes) != 0)
 			yes = toupper((unsigned char)val[0]) == 'Y';
 		if (!yes)
 			return;
+		if (r->in_default) {
+			r->pending[i] = r->line;
+			return;
+		}
 	}
 	if (rcvar[i].kind == R_REFUSE || rcvar[i].kind == R_REFUSE_YES) {
 		config_add_error(r->err, r->file, r->line, "%s is refused: %s",
@@ -211,10 +220,11 @@ rc_set(struct rc *r, const char *var, const char *val)
 			yes = toupper((unsigned char)val[0]) == 'Y';
 		r->use_hmac_no = !yes;
 	} else if (strcmp(var, "SPOOF_USER") == 0) {
-		if (strlen(val) > SPA_USER_MAX || strpbrk(val, ":,") != NULL)
-			rc_err(r, var, val, "a user name without ':' or ','");
+		if (!profile_user_ok(val))
+			rc_err(r, var, val, "at most 63 printable characters, "
+			    "none of \"/\\[]:;|=,+*?<>");
 		else
-			snprintf(p->user, sizeof(p->user), "%s", val);
+			snprintf(p->user, sizeof(p->user), "%.*s", SPA_USER_SEND_MAX, val);
 	} else if (strcmp(var, "TIME_OFFSET") == 0) {
 		if (profile_parse_offset(val, &p->time_offset) != 0)
 			rc_err(r, var, val, "[-]N[s|m|h|d]");
@@ -335,10 +345,16 @@ fwknoprc_parse(const char *buf, size_t len, const char *file,
 	*found = 0;
 	if (strcasecmp(name, "default") == 0)
 		return 0;
+	r.in_default = 1;
 	rc_pass(&r, buf, len, "default");
+	r.in_default = 0;
 	*found = rc_pass(&r, buf, len, name);
 	if (!*found)
 		return err->n - first;
+	for (size_t i = 0; i < NRCVAR; i++)
+		if (r.pending[i] != 0)
+			config_add_error(err, file, r.pending[i], "%s is refused:"
+			    " %s", rcvar[i].name, rcvar[i].why);
 	out->line = r.stanza_line;
 	if (out->host[0] == '\0')
 		config_add_error(err, file, out->line, "stanza [%s] has no SPA_SERVER",
@@ -354,6 +370,13 @@ fwknoprc_parse(const char *buf, size_t len, const char *file,
 	if (out->nopen == 0)
 		config_add_error(err, file, out->line, "stanza [%s] has no ACCESS "
 		    "(allowed: ACCESS tcp/22)", name);
+	if (out->keys.key_len > 0 && out->nopen > 0) {
+		char why[CFG_ERR_MAX];
+
+		if (profile_check_spa(out, why, sizeof(why)) != 0)
+			config_add_error(err, file, out->line, "stanza [%s]: %s",
+			    name, why);
+	}
 	out->spa = 1;
 	return err->n - first;
 }

@@ -149,6 +149,37 @@ profile_parse_offset(const char *v, int64_t *out)
 }
 
 int
+profile_user_ok(const char *u)
+{
+	return strlen(u) <= SPA_USER_SEND_MAX && spa_user_ok(u);
+}
+
+int
+profile_check_spa(const struct profile *p, char *why, size_t whylen)
+{
+	/* The longest address the client may put inside. */
+	char ip[64] = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255";
+	char msg[512];
+
+	if (p->keys.key_len > 0 && p->keys.key_len == p->keys.hmac_len &&
+	    memcmp(p->keys.key, p->keys.hmac, p->keys.key_len) == 0) {
+		snprintf(why, whylen, "the key and the HMAC key are the same "
+		    "(allowed: two different keys)");
+		return -1;
+	}
+	if (!p->allow_source)
+		addr_format(&p->allow, ip, sizeof(ip));
+	if (profile_access_message(p, ip, msg, sizeof(msg)) != 0 ||
+	    strlen(msg) > SPA_MESSAGE_MAX) {
+		snprintf(why, whylen, "asks for too many ports: the access "
+		    "message would be longer than fwknop's %u bytes",
+		    SPA_MESSAGE_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+int
 profile_access_message(const struct profile *p, const char *ip, char *out,
     size_t outlen)
 {
@@ -278,12 +309,12 @@ set_key(struct pparser *ps, struct profile *p, enum pkey k, const char *v)
 			    "IPv4 or IPv6 address)", quote(v, q, sizeof(q)));
 		break;
 	case P_USER:
-		if (strlen(v) > SPA_USER_MAX || strpbrk(v, ":,") != NULL)
+		if (!profile_user_ok(v))
 			perr(ps, "bad SPA_User '%s' (allowed: at most %u "
-			    "characters, no ':' or ',')", quote(v, q, sizeof(q)),
-			    SPA_USER_MAX);
+			    "printable characters, none of \"/\\[]:;|=,+*?<>)",
+			    quote(v, q, sizeof(q)), SPA_USER_SEND_MAX);
 		else
-			snprintf(p->user, sizeof(p->user), "%s", v);
+			snprintf(p->user, sizeof(p->user), "%.*s", SPA_USER_SEND_MAX, v);
 		break;
 	case P_TIME_OFFSET:
 		if (profile_parse_offset(v, &p->time_offset) != 0)
@@ -349,11 +380,12 @@ profile_finish(struct pparser *ps, struct profile *p, const unsigned *seen)
 		perr(ps, "profile [%s] sets SPA options but has no SPA keys "
 		    "(allowed: SPA_Key_Base64 and SPA_HMAC_Key_Base64)",
 		    p->name);
-	if (haskey && p->keys.key_len > 0 && p->keys.hmac_len > 0 &&
-	    p->keys.key_len == p->keys.hmac_len &&
-	    memcmp(p->keys.key, p->keys.hmac, p->keys.key_len) == 0)
-		perr(ps, "profile [%s]: SPA_Key and SPA_HMAC_Key are the same "
-		    "(allowed: two different keys)", p->name);
+	if (haskey && p->nopen > 0) {
+		char why[CFG_ERR_MAX];
+
+		if (profile_check_spa(p, why, sizeof(why)) != 0)
+			perr(ps, "profile [%s]: %s", p->name, why);
+	}
 	p->spa = haskey;
 }
 

@@ -63,6 +63,12 @@ const struct profile *profile_find(const struct profile_file *f,
 int profile_access_message(const struct profile *p, const char *ip,
     char *out, size_t outlen);
 
+/* Can the client send this SPA profile (two different keys, an access
+ * message within fwknop's limit for any address inside)?  0, or -1 with
+ * the reason in why. */
+int profile_check_spa(const struct profile *p, char *why, size_t whylen);
+/* A user name the client may send (fwknopd takes at most 63). */
+int profile_user_ok(const char *u);
 /* Value helpers shared with the .fwknoprc parser: 0 or -1 (a key: its
  * length or -1; an offset: "90", "-5m", "2h", "1d" in seconds). */
 void profile_defaults(struct profile *p);

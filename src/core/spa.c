@@ -245,8 +245,8 @@ all_digits(const char *s, size_t n)
 }
 
 /* fwknop's rule for user names: printable, none of "/\[]:;|=,+*?<>. */
-static int
-user_ok(const char *u)
+int
+spa_user_ok(const char *u)
 {
 	if (*u == '\0')
 		return 0;
@@ -332,7 +332,7 @@ decode_fields(char *text, struct spa_msg *out)
 	if (nf < 6 || strlen(f[0]) != SPA_RAND_LEN)
 		return SPA_E_FORMAT;
 	if (field_b64(f[1], strlen(f[1]), SPA_USER_MAX, out->user,
-	    sizeof(out->user)) < 0 || !user_ok(out->user))
+	    sizeof(out->user)) < 0 || !spa_user_ok(out->user))
 		return SPA_E_FORMAT;
 	if (!all_digits(f[2], strlen(f[2])) || strlen(f[2]) > 12)
 		return SPA_E_FORMAT;
@@ -476,8 +476,8 @@ spa_seal(const struct spa_request *r, const struct spa_keys *k,
 	int w;
 
 	if (r->user == NULL || r->message == NULL ||
-	    strlen(r->user) > SPA_USER_MAX || !user_ok(r->user) ||
-	    strlen(r->message) > 192 || r->timeout > SPA_MAX_CLIENT_TIMEOUT ||
+	    strlen(r->user) > SPA_USER_MAX || !spa_user_ok(r->user) ||
+	    strlen(r->message) > SPA_MESSAGE_MAX || r->timeout > SPA_MAX_CLIENT_TIMEOUT ||
 	    r->timestamp < 0)
 		return 0;
 	spa_b64_encode((const uint8_t *)r->user, strlen(r->user), user,

@@ -126,6 +126,14 @@ enum spa_result spa_open(const uint8_t *wire, size_t len,
 void spa_replay_digest(const uint8_t *wire, size_t len,
     uint8_t out[SPA_DIGEST_LEN]);
 
+/* Is u a user name a packet may carry (printable, none of fwknop's
+ * forbidden characters)?  fwknop's client sends at most
+ * SPA_USER_SEND_MAX characters. */
+int spa_user_ok(const char *u);
+#define SPA_USER_SEND_MAX	63
+/* The longest access message fwknop takes. */
+#define SPA_MESSAGE_MAX		192
+
 /* A packet to send (the client's side, and the tests').  message is the
  * access string ("IP,tcp/22,..."); timeout 0 makes type 1, else type 3. */
 struct spa_request {

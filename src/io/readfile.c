@@ -18,23 +18,27 @@ readfile(const char *path, size_t *len, struct stat *stp, char *why,
 	size_t off = 0;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO must not hang us before fstat refuses it. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		snprintf(why, whylen, "%s", strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		snprintf(why, whylen, "not a regular file");
+		errno = EINVAL;
 		return NULL;
 	}
 	if (st.st_size > READFILE_MAX) {
 		close(fd);
 		snprintf(why, whylen, "larger than 1 MiB");
+		errno = EFBIG;
 		return NULL;
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
 		close(fd);
 		snprintf(why, whylen, "%s", strerror(ENOMEM));
+		errno = ENOMEM;
 		return NULL;
 	}
 	while (off < (size_t)st.st_size &&
@@ -42,9 +46,12 @@ readfile(const char *path, size_t *len, struct stat *stp, char *why,
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(why, whylen, "%s", strerror(errno));
+			int e = errno;
+
+			snprintf(why, whylen, "%s", strerror(e));
 			free(buf);
 			close(fd);
+			errno = e;
 			return NULL;
 		}
 		off += (size_t)r;
@@ -69,5 +76,19 @@ readfile_not_private(const struct stat *st, uid_t owner, const char *owners,
 	    "%s)", (st->st_mode & 077) ?
 	    "others can read or change it" : "another user owns it",
 	    (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, owners);
+	return 1;
+}
+
+int
+readfile_not_safe(const struct stat *st, char *why, size_t whylen)
+{
+	if ((st->st_mode & 022) == 0 &&
+	    (st->st_uid == 0 || st->st_uid == geteuid()))
+		return 0;
+	snprintf(why, whylen, "%s (mode %04o, owner uid %u): refused, as ssh "
+	    "refuses such a config (allowed: writable by its owner only, "
+	    "owned by you or root)", (st->st_mode & 022) ?
+	    "others can change it" : "another user owns it",
+	    (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid);
 	return 1;
 }

@@ -11,9 +11,14 @@
 
 /* The whole of path (a regular file of at most READFILE_MAX bytes),
  * NUL-terminated, into a buffer the caller frees; its length in *len and
- * its fstat in *st (may be NULL).  NULL with the reason in why. */
+ * its fstat in *st (may be NULL).  NULL with the reason in why and errno
+ * set (ENOENT: no such file). */
 char *readfile(const char *path, size_t *len, struct stat *st, char *why,
     size_t whylen);
+/* Can someone else change what the file says (writable by group or
+ * others, or owned by another user than us or root)?  1 with the reason
+ * in why: a file that names commands to run must not be. */
+int readfile_not_safe(const struct stat *st, char *why, size_t whylen);
 /* Does a file that holds keys fail to be private?  Private: nobody but
  * its owner may read or change it, and the owner is root, us or owner
  * (-1: none else).  1 with the reason in why (owners names who may own

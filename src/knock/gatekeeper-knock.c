@@ -44,9 +44,9 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: %s [-u] [-d MS] [-4|-6] [-v] [-q] [-n] HOST PORT[:tcp|udp]...\n"
-	    "       %s [-4|-6] [-v] [-q] [-n] [-c FILE] [-r FILE] NAME\n"
+	    "       %s [-d MS] [-4|-6] [-v] [-q] [-n] [-c FILE] [-r FILE] NAME\n"
 	    "       %s --key-gen [NAME]\n"
-	    "  -u, --udp        every hit is UDP (default TCP)\n"
+	    "  -u, --udp        hits are UDP unless a port says :tcp\n"
 	    "  -d, --delay MS   wait MS milliseconds between hits\n"
 	    "  -4, -6           use IPv4 / IPv6 only\n"
 	    "  -c, --config F   profiles from F only (default: "
@@ -54,7 +54,8 @@ usage(FILE *f)
 	    "                   then /etc/gatekeeper/knock.conf, then "
 	    "~/.fwknoprc)\n"
 	    "  -r, --fwknoprc F fwknop's stanzas from F (default ~/.fwknoprc)\n"
-	    "  -n, --dry-run    print what would be sent, send nothing\n"
+	    "  -n, --dry-run    print what would be sent, send nothing (the host\n"
+	    "                   is still resolved)\n"
 	    "  -v, --verbose    say each hit; -q, --quiet: say only errors\n"
 	    "      --key-gen    print a new SPA key pair as a profile and as "
 	    "server lines\n"
@@ -63,20 +64,29 @@ usage(FILE *f)
 
 /* --- files --------------------------------------------------------------- */
 
-/* Read path; NULL (and *missing set) when it does not exist. */
+/* Read path; NULL (and *missing set) when it does not exist and need
+ * not (a default place).  A file anyone but us or root can change is
+ * refused: a profile names a command to run and where to knock. */
 static char *
-read_or_missing(const char *path, size_t *len, struct stat *st, int *missing)
+read_profiles(const char *path, int must, size_t *len, struct stat *st,
+    int *missing)
 {
-	char why[256];
+	char why[512];
 	char *buf = readfile(path, len, st, why, sizeof(why));
 
 	*missing = 0;
 	if (buf == NULL) {
-		if (errno == ENOENT || errno == ENOTDIR) {
+		if (errno == ENOENT && !must) {
 			*missing = 1;
 			return NULL;
 		}
 		fprintf(stderr, "%s: %s: %s\n", prog, path, why);
+		return NULL;
+	}
+	if (readfile_not_safe(st, why, sizeof(why))) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, why);
+		free(buf);
+		return NULL;
 	}
 	return buf;
 }
@@ -106,7 +116,8 @@ private_or_complain(const char *path, const struct stat *st)
 /* Look for profile name in a knock.conf: 1 found (into *out), 0 not
  * there (or no file), -1 an error (said). */
 static int
-from_knock_conf(const char *path, const char *name, struct profile *out)
+from_knock_conf(const char *path, int must, const char *name,
+    struct profile *out)
 {
 	static struct profile_file pf;
 	struct cfg_errors err = { 0 };
@@ -114,7 +125,7 @@ from_knock_conf(const char *path, const char *name, struct profile *out)
 	struct stat st;
 	size_t len;
 	int missing;
-	char *buf = read_or_missing(path, &len, &st, &missing);
+	char *buf = read_profiles(path, must, &len, &st, &missing);
 
 	if (buf == NULL)
 		return missing ? 0 : -1;
@@ -133,13 +144,14 @@ from_knock_conf(const char *path, const char *name, struct profile *out)
 }
 
 static int
-from_fwknoprc(const char *path, const char *name, struct profile *out)
+from_fwknoprc(const char *path, int must, const char *name,
+    struct profile *out)
 {
 	struct cfg_errors err = { 0 };
 	struct stat st;
 	size_t len;
 	int missing, found;
-	char *buf = read_or_missing(path, &len, &st, &missing);
+	char *buf = read_profiles(path, must, &len, &st, &missing);
 
 	if (buf == NULL)
 		return missing ? 0 : -1;
@@ -184,23 +196,24 @@ find_profile(const char *name, const char *conf, const char *rc,
 	int r;
 
 	if (conf != NULL) {
-		if ((r = from_knock_conf(conf, name, out)) == 0)
+		if ((r = from_knock_conf(conf, 1, name, out)) == 0)
 			fprintf(stderr, "%s: %s: no profile [%s]\n", prog,
 			    conf, name);
 		return r;
 	}
 	home_path(user, sizeof(user), "XDG_CONFIG_HOME", ".config/",
 	    "gatekeeper/knock.conf");
-	if ((r = from_knock_conf(user, name, out)) != 0)
+	if ((r = from_knock_conf(user, 0, name, out)) != 0)
 		return r;
-	if ((r = from_knock_conf("/etc/gatekeeper/knock.conf", name, out)) != 0)
+	if ((r = from_knock_conf("/etc/gatekeeper/knock.conf", 0, name,
+	    out)) != 0)
 		return r;
-	if (rc == NULL) {
-		home_path(rcdef, sizeof(rcdef), "", "", ".fwknoprc");
+	if ((r = from_fwknoprc(rc != NULL ? rc : (home_path(rcdef,
+	    sizeof(rcdef), "", "", ".fwknoprc"), rcdef), rc != NULL, name,
+	    out)) != 0)
+		return r;
+	if (rc == NULL)
 		rc = rcdef;
-	}
-	if ((r = from_fwknoprc(rc, name, out)) != 0)
-		return r;
 	fprintf(stderr, "%s: no profile [%s] in %s, "
 	    "/etc/gatekeeper/knock.conf or %s\n", prog, name, user, rc);
 	return 0;
@@ -295,9 +308,17 @@ hit(struct target *t, const struct cfg_port *port, uint16_t sport)
 	if (port->proto == IPPROTO_UDP)
 		r = sendto(fd, "", 1, 0, (struct sockaddr *)&t->ss, t->len) == 1
 		    ? 0 : -1;
-	else
+	else {
+		/* Should the port be open and answer before close(), the
+		 * connection is reset, not closed with a FIN exchange. */
+		struct linger lg = { 1, 0 };
+
 		r = connect(fd, (struct sockaddr *)&t->ss, t->len) == 0 ||
 		    errno == EINPROGRESS ? 0 : -1;
+		e = errno;
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		errno = e;
+	}
 	e = errno;
 	close(fd);
 	if (r != 0)
@@ -314,6 +335,15 @@ sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The address the server will see us come from, toward t (for Allow_IP
@@ -336,15 +366,16 @@ own_address(const struct target *t, char *out, size_t len)
 	return 0;
 }
 
-static int
-send_spa(struct target *t, const struct profile *p)
+/* The SPA packet of p to t into wire (its length, or 0, said). */
+static size_t
+make_spa(const struct target *t, const struct profile *p, char *wire,
+    size_t wlen, char *msg, size_t msglen, const char **user)
 {
-	char ip[INET6_ADDRSTRLEN], msg[256], wire[SPA_MAX_LEN + 1];
+	char ip[INET6_ADDRSTRLEN];
 	uint8_t rnd[SPA_RANDOM_LEN];
 	struct passwd *pw;
 	struct spa_request rq = { .digest = p->digest, .timeout = p->timeout };
 	size_t n;
-	int fd;
 
 	if (!p->allow_source) {
 		addr_format(&p->allow, ip, sizeof(ip));
@@ -352,35 +383,58 @@ send_spa(struct target *t, const struct profile *p)
 		snprintf(ip, sizeof(ip), "0.0.0.0");
 	} else if (own_address(t, ip, sizeof(ip)) != 0) {
 		fprintf(stderr, "%s: no IPv6 route to %s\n", prog, t->text);
-		return -1;
+		return 0;
 	}
-	if (profile_access_message(p, ip, msg, sizeof(msg)) != 0) {
+	if (profile_access_message(p, ip, msg, msglen) != 0) {
 		fprintf(stderr, "%s: too many ports to ask for\n", prog);
-		return -1;
+		return 0;
 	}
 	rq.message = msg;
 	rq.user = p->user[0] != '\0' ? p->user :
 	    (pw = getpwuid(geteuid())) != NULL ? pw->pw_name : "nobody";
+	if (!profile_user_ok(rq.user)) {
+		fprintf(stderr, "%s: the login name '%s' cannot be sent (set "
+		    "SPA_User)\n", prog, rq.user);
+		return 0;
+	}
+	*user = rq.user;
 	rq.timestamp = (int64_t)time(NULL) + p->time_offset;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		fprintf(stderr, "%s: getrandom: %s\n", prog, strerror(errno));
-		return -1;
+		return 0;
 	}
-	n = spa_seal(&rq, &p->keys, rnd, wire, sizeof(wire));
+	n = spa_seal(&rq, &p->keys, rnd, wire, wlen);
 	explicit_bzero(rnd, sizeof(rnd));
-	if (n == 0) {
-		fprintf(stderr, "%s: the SPA packet cannot be made (user '%s'"
-		    ")\n", prog, rq.user);
+	if (n == 0)
+		fprintf(stderr, "%s: the SPA packet cannot be made\n", prog);
+	return n;
+}
+
+static int
+send_spa(struct target *t, const struct profile *p)
+{
+	char msg[256], wire[SPA_MAX_LEN + 1];
+	const char *user = "";
+	size_t n = make_spa(t, p, wire, sizeof(wire), msg, sizeof(msg), &user);
+	int fd;
+
+	if (n == 0)
 		return -1;
-	}
 	set_port(t, p->spa_port);
-	if (verbose || dry_run)
-		printf("SPA to %s port %u/udp: user %s, access %s, %s%u s, "
-		    "HMAC %s, %zu bytes\n", t->text, p->spa_port, rq.user, msg,
-		    p->timeout ? "timeout " : "the server's timeout", p->timeout,
-		    spa_hash_name(p->keys.hmac_type), n);
+	if (verbose || dry_run) {
+		printf("SPA to %s port %u/udp: user %s, access %s, ", t->text,
+		    p->spa_port, user, msg);
+		if (p->timeout)
+			printf("timeout %u s", p->timeout);
+		else
+			printf("the server's timeout");
+		printf(", HMAC %s, %zu bytes\n", spa_hash_name(p->keys.hmac_type),
+		    n);
+	}
+	/* Not even -n prints the packet: unsent, it is a live credential
+	 * (fresh, not in any replay cache) for whoever reads the output. */
 	if (dry_run) {
-		printf("%s\n", wire);
+		explicit_bzero(wire, sizeof(wire));
 		return 0;
 	}
 	if ((fd = open_socket(t, SOCK_DGRAM, p->source_port)) < 0 ||
@@ -400,13 +454,12 @@ send_spa(struct target *t, const struct profile *p)
 static int
 wait_port(struct target *t, uint16_t port, unsigned secs)
 {
-	struct timespec t0, now;
 	struct pollfd pfd;
+	int64_t deadline = now_ms() + (int64_t)secs * 1000;
 	int fd, err;
 	socklen_t el;
 
 	set_port(t, port);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		fd = open_socket(t, SOCK_STREAM, 0);
 		if (fd < 0)
@@ -427,8 +480,7 @@ wait_port(struct target *t, uint16_t port, unsigned secs)
 			}
 		}
 		close(fd);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec >= (time_t)secs)
+		if (now_ms() + 200 >= deadline)
 			return -1;
 		sleep_ms(200);
 	}
@@ -443,6 +495,17 @@ run(const struct profile *p, int family)
 
 	if (resolve(p->host, family ? family : p->family, &t) != 0)
 		return EX_NOTSENT;
+	/* Nothing is sent unless all of it can be: the packet is made once
+	 * before the hits (and made again, fresh, after them). */
+	if (p->spa) {
+		char wire[SPA_MAX_LEN + 1], msg[256];
+		const char *user;
+
+		if (make_spa(&t, p, wire, sizeof(wire), msg, sizeof(msg),
+		    &user) == 0)
+			return EX_USAGE;
+		explicit_bzero(wire, sizeof(wire));
+	}
 	if (dry_run && p->seq_len > 0)
 		printf("knock %s (%s):", p->host, t.text);
 	for (unsigned i = 0; i < p->seq_len; i++) {
@@ -580,11 +643,14 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	if (argc == 1) {		/* a profile */
+		if (udp) {
+			fprintf(stderr, "%s: -u is for the command line form: "
+			    "a profile's Sequence says each port's protocol\n",
+			    prog);
+			return EX_USAGE;
+		}
 		if ((r = find_profile(argv[0], conf, rc, &p)) <= 0)
 			return EX_USAGE;
-		if (udp)
-			for (unsigned i = 0; i < p.seq_len; i++)
-				p.seq[i].proto = IPPROTO_UDP;
 		if (delay >= 0)
 			p.delay_ms = (unsigned)delay;
 		return run(&p, family);

@@ -127,9 +127,20 @@ check "... and refused, since the door wants the source inside (the default)" \
 check "... the sender stays shut" is_dropped "$CLI2" $S4B 8443
 
 N0=$(log_count "event=spa ")
-check "-n prints the packet" eval "gk '$CLI1' -n vpn4 && grep -q 'SPA to $S4 port 62201/udp' '$WORK/gk.out'"
+check "-n says what it would send" eval "gk '$CLI1' -n vpn4 && grep -q 'SPA to $S4 port 62201/udp: user root, access 0.0.0.0,tcp/8443, timeout 20 s' '$WORK/gk.out'"
+check "... but not the packet (a live credential)" \
+    eval "! grep -E -q '[A-Za-z0-9+/]{100}' '$WORK/gk.out'"
 sleep 0.5
 check "... and sends nothing" [ "$(log_count "event=spa ")" = "$N0" ]
+check "-u with a profile is a usage error" \
+    eval "gk '$CLI1' -u seq4; [ \$? = 2 ] && said '-u is for the command line form'"
+chmod 620 "$PROFILES"
+check "a profiles file others can change is refused, keys or not" \
+    eval "! gk '$CLI1' seq4 && said 'others can change it'"
+chmod 600 "$PROFILES"
+mkfifo "$WORK/fifo"
+check "a FIFO as the profiles file is refused, not waited on" \
+    eval "timeout 5 '$KNOCK' -c '$WORK/fifo' seq4 2>'$WORK/gk.err'; [ \$? = 2 ] && said 'not a regular file'"
 
 chmod 644 "$PROFILES"
 check "a profiles file with keys that others can read is refused (exit 2)" \

@@ -142,7 +142,7 @@ START_TEST(errors_name_file_and_line)
 	ERR("knock.conf:1: profile [x] sets SPA options but has no SPA keys");
 	parse("[x]\nHost = a\nSPA_Key = same\nSPA_HMAC_Key = same\n"
 	    "Open_Ports = 22\n");
-	ERR("knock.conf:1: profile [x]: SPA_Key and SPA_HMAC_Key are the same");
+	ERR("knock.conf:1: profile [x]: the key and the HMAC key are the same");
 	parse("[x]\nHost = a\nSPA_Key_Base64 = !!!\n");
 	ERR("knock.conf:3: bad SPA_Key_Base64 (allowed: 1-32 bytes, in base64)");
 	parse("[x]\nHost = a\nSequence = 1,2\nAllow_IP = me\n");
@@ -151,6 +151,15 @@ START_TEST(errors_name_file_and_line)
 	ERR("knock.conf:4: bad Delay '60001'");
 	parse("[x y]\nHost = a\nSequence = 1,2\n");
 	ERR("knock.conf:1: bad profile name 'x y'");
+	parse("[x]\nHost = a\nSPA_Key = k\nSPA_HMAC_Key = h\nOpen_Ports = "
+	    "60001,60002,60003,60004,60005,60006,60007,60008,60009,60010,"
+	    "60011,60012,60013,60014,60015,60016,60017,60018,60019,60020\n");
+	ERR("knock.conf:1: profile [x]: asks for too many ports");
+	parse("[x]\nHost = a\nSequence = 1,2\nSPA_User = a;b\n");
+	ERR("knock.conf:4: bad SPA_User 'a;b'");
+	parse("[x]\nHost = a\nSequence = 1,2\nSPA_User = "
+	    "0123456789012345678901234567890123456789012345678901234567890123\n");
+	ERR("knock.conf:4: bad SPA_User");
 	parse("[x]\nHost = a\nSequence = 1,2\njunk\n");
 	ERR("knock.conf:4: 'junk' is not 'Key = value'");
 	parse("[x]\nHost\n");
@@ -243,9 +252,16 @@ START_TEST(fwknoprc_refusals)
 	/* A bad line in another stanza is not ours to judge. */
 	ck_assert_uint_eq(parse_rc("[x]\nSPA_SERVER a\nACCESS tcp/22\n"
 	    "KEY a\nHMAC_KEY b\n[y]\nUSE_GPG Y\n", "x", &found), 0);
-	/* ... but one in [default] is. */
+	/* ... but one in [default] is, unless the stanza says otherwise. */
 	parse_rc("[default]\nUSE_GPG yes\n[x]\nSPA_SERVER a\n", "x", &found);
 	ERR(".fwknoprc:2: USE_GPG is refused");
+	ck_assert_uint_eq(parse_rc("[default]\nUSE_GPG yes\n[x]\nSPA_SERVER a\n"
+	    "ACCESS tcp/22\nKEY a\nHMAC_KEY b\nUSE_GPG N\n", "x", &found), 0);
+	parse_rc("[x]\nSPA_SERVER a\nACCESS tcp/22\nKEY a\nHMAC_KEY a\n", "x",
+	    &found);
+	ERR(".fwknoprc:1: stanza [x]: the key and the HMAC key are the same");
+	parse_rc("[x]\nSPOOF_USER a*b\n", "x", &found);
+	ERR(".fwknoprc:2: bad SPOOF_USER 'a*b'");
 }
 END_TEST
 

@@ -130,7 +130,9 @@ unit: $(B)/unit-tests
 # End-to-end tests: root, namespaces, the real kernel queue.
 e2e: $(B)/gatekeeperd $(B)/gatekeeperctl $(B)/gatekeeper-knock
 	@rc=0; for t in tests/e2e/test_*.sh; do \
-	    echo "== $$t"; GKD=$(CURDIR)/$(B)/gatekeeperd bash $$t || rc=1; \
+	    echo "== $$t"; s=$$(date +%s); \
+	    GKD=$(CURDIR)/$(B)/gatekeeperd bash $$t || rc=1; \
+	    echo "== $$t: $$(($$(date +%s) - s)) s"; \
 	done; exit $$rc
 
 # The unit file as `make install` writes it, checked by systemd itself.

@@ -46,7 +46,14 @@ SPA_HMAC_Key_Base64 = $H
 Open_Ports = 8443, 8444
 Open_Timeout = 30"
 
-for p in 2201 2202 2203 8443 8444; do listen "$SRV" $p; done
+# --key-gen: its three parts, cut apart; the server door joins the config,
+# the client part becomes a profile, the access.conf part goes to fwknopd.
+"$KNOCK" --key-gen kg >"$WORK/kg.txt" || echo "# --key-gen failed"
+part() { awk -v h="$1" 'index($0, h) == 1 { f = 1; next } /^# / { f = 0 } f' "$WORK/kg.txt"; }
+CONFIG="$CONFIG
+$(part '# server: a door' | sed 's/Open_Ports *= 22/Open_Ports = 8445/')"
+
+for p in 2201 2202 2203 8443 8444 8445; do listen "$SRV" $p; done
 start_daemon "$CONFIG" || exit 1
 
 # --- knock's command line ------------------------------------------------
@@ -126,6 +133,11 @@ check "... and refused, since the door wants the source inside (the default)" \
     wait_log "event=spa-refused src=$C4B door=vpn user=root reason=other-address" 1
 check "... the sender stays shut" is_dropped "$CLI2" $S4B 8443
 
+part '# client' | sed -e "s/= server.example.org/= $S4/" \
+    -e 's/Open_Ports *= 22/Open_Ports = 8445/' >>"$PROFILES"
+check "--key-gen: its profile and its gatekeeper.conf door work together" \
+    gk "$CLI1" kg
+check "... 8445 opens" opens "$CLI1" $S4 8445
 N0=$(log_count "event=spa ")
 check "-n says what it would send" eval "gk '$CLI1' -n vpn4 && grep -q 'SPA to $S4 port 62201/udp: user root, access 0.0.0.0,tcp/8443, timeout 20 s' '$WORK/gk.out'"
 check "... but not the packet (a live credential)" \
@@ -184,8 +196,9 @@ chmod 600 "$WORK/home/.fwknoprc"
 # --- Debian's fwknopd takes our packets -----------------------------------
 stop_daemon
 printf 'PCAP_INTF %s\nENABLE_SPA_OVER_HTTP N\n' "${ID}s2" >"$WORK/fwknopd.conf"
-printf 'SOURCE ANY\nKEY_BASE64 %s\nHMAC_KEY_BASE64 %s\nOPEN_PORTS tcp/8444\nFW_ACCESS_TIMEOUT 30\n' \
+printf 'SOURCE ANY\nKEY_BASE64 %s\nHMAC_KEY_BASE64 %s\nOPEN_PORTS tcp/8444\nFW_ACCESS_TIMEOUT 30\n\n' \
     "$K" "$H" >"$WORK/access.conf"
+part '# server: or a stanza' | sed 's|OPEN_PORTS *tcp/22|OPEN_PORTS tcp/8445|' >>"$WORK/access.conf"
 chmod 600 "$WORK/fwknopd.conf" "$WORK/access.conf"
 mkdir -p "$WORK/fwrun"
 srv fwknopd -f -U -c "$WORK/fwknopd.conf" -a "$WORK/access.conf" \
@@ -207,6 +220,13 @@ check "... fwknopd accepts it: the HMAC, the key, the message" \
     fwk_seen "SPA Packet from IP: $C4B received with access source match"
 check "... and would open tcp/8444 for the sender" \
     fwk_seen "Added access rule to FWKNOP_INPUT for $C4B -> 0.0.0.0/0 tcp/8444"
+printf '[kg]\n    Host = %s\n' "$S4" >"$PROFILES"
+part '# client' | grep -v -e '^\[' -e 'Host' | sed 's/Open_Ports *= 22/Open_Ports = 8445/' >>"$PROFILES"
+chmod 600 "$PROFILES"
+check "--key-gen: the profile's packet opens the access.conf stanza it printed" \
+    gk "$CLI1" kg
+check "... fwknopd accepts it (stanza #2, tcp/8445)" \
+    fwk_seen "Added access rule to FWKNOP_INPUT for $C4 -> 0.0.0.0/0 tcp/8445"
 kill "$FWK" 2>/dev/null; wait "$FWK" 2>/dev/null
 
 finish

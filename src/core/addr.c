@@ -119,3 +119,19 @@ cidr_unmap_v4(struct cidr *c)
 	*c = v4;
 	return 1;
 }
+
+int
+addr_is_unicast(const struct addr *a)
+{
+	static const uint8_t zero[16], mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *b = a->b;
+
+	if (a->family == AF_INET)
+		return b[0] != 0 && b[0] != 127 && b[0] < 224;
+	if (a->family != AF_INET6)
+		return 0;
+	if (b[0] == 0xff || memcmp(b, mapped, 12) == 0)
+		return 0;
+	/* :: and ::1 */
+	return !(memcmp(b, zero, 15) == 0 && b[15] <= 1);
+}

@@ -941,6 +941,30 @@ status_json(struct ctl_out *o, const struct ctl_view *v, int64_t now_ms)
 }
 
 /* Widths of the SOURCE, DOOR and PORTS columns of the grants list. */
+
+/* The ports a grant holds: the door's Open_Ports its bits name (an SPA
+ * grant may hold only some). */
+static unsigned
+grant_port_list(const struct cfg_door *d, const struct grant *g,
+    struct cfg_port out[CFG_MAX_OPEN])
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < d->open_len && i < 32; i++)
+		if (g->ports & (1u << i))
+			out[n++] = d->open[i];
+	return n;
+}
+
+static const char *
+granted_ports(const struct cfg_door *d, const struct grant *g, char *buf,
+    size_t len)
+{
+	struct cfg_port ports[CFG_MAX_OPEN];
+
+	return config_ports_format(ports, grant_port_list(d, g, ports), buf,
+	    len);
+}
 static void
 grants_widths(const struct ctl_view *v, int64_t now_ms, size_t w[3])
 {
@@ -956,8 +980,8 @@ grants_widths(const struct ctl_view *v, int64_t now_ms, size_t w[3])
 		w[0] = max_size(w[0], strlen(addr_format(&g->src, a,
 		    sizeof(a))));
 		w[1] = max_size(w[1], strlen(d->name));
-		w[2] = max_size(w[2], strlen(config_ports_format(d->open,
-		    d->open_len, p, sizeof(p))));
+		w[2] = max_size(w[2], strlen(granted_ports(d, g, p,
+		    sizeof(p))));
 	}
 }
 
@@ -970,8 +994,7 @@ grant_row_text(struct ctl_out *o, const struct config *cfg,
 
 	out_col(o, addr_format(&g->src, a, sizeof(a)), w[0]);
 	out_col(o, d->name, w[1]);
-	out_col(o, config_ports_format(d->open, d->open_len, p, sizeof(p)),
-	    w[2]);
+	out_col(o, granted_ports(d, g, p, sizeof(p)), w[2]);
 	ctlproto_out_printf(o, "%llus\n",
 	    (unsigned long long)secs_left(g->expires_ms, now_ms));
 }
@@ -986,7 +1009,12 @@ grant_row_json(struct jw *j, const struct config *cfg, const struct grant *g,
 	jw_open(j, NULL, '{');
 	jw_str(j, "src", addr_format(&g->src, a, sizeof(a)));
 	jw_str(j, "door", d->name);
-	jw_ports(j, "ports", d->open, d->open_len);
+	{
+		struct cfg_port ports[CFG_MAX_OPEN];
+		unsigned n = grant_port_list(d, g, ports);
+
+		jw_ports(j, "ports", ports, n);
+	}
 	jw_u64(j, "expires_in", secs_left(g->expires_ms, now_ms));
 	jw_close(j, '}');
 }

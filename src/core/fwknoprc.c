@@ -221,10 +221,10 @@ rc_set(struct rc *r, const char *var, const char *val)
 		r->use_hmac_no = !yes;
 	} else if (strcmp(var, "SPOOF_USER") == 0) {
 		if (!profile_user_ok(val))
-			rc_err(r, var, val, "at most 63 printable characters, "
+			rc_err(r, var, val, "at most 48 printable characters, "
 			    "none of \"/\\[]:;|=,+*?<>");
 		else
-			snprintf(p->user, sizeof(p->user), "%.*s", SPA_USER_SEND_MAX, val);
+			snprintf(p->user, sizeof(p->user), "%.*s", SPA_USER_MAX, val);
 	} else if (strcmp(var, "TIME_OFFSET") == 0) {
 		if (profile_parse_offset(val, &p->time_offset) != 0)
 			rc_err(r, var, val, "[-]N[s|m|h|d]");

@@ -151,7 +151,7 @@ profile_parse_offset(const char *v, int64_t *out)
 int
 profile_user_ok(const char *u)
 {
-	return strlen(u) <= SPA_USER_SEND_MAX && spa_user_ok(u);
+	return strlen(u) <= SPA_USER_MAX && spa_user_ok(u);
 }
 
 int
@@ -312,9 +312,9 @@ set_key(struct pparser *ps, struct profile *p, enum pkey k, const char *v)
 		if (!profile_user_ok(v))
 			perr(ps, "bad SPA_User '%s' (allowed: at most %u "
 			    "printable characters, none of \"/\\[]:;|=,+*?<>)",
-			    quote(v, q, sizeof(q)), SPA_USER_SEND_MAX);
+			    quote(v, q, sizeof(q)), SPA_USER_MAX);
 		else
-			snprintf(p->user, sizeof(p->user), "%.*s", SPA_USER_SEND_MAX, v);
+			snprintf(p->user, sizeof(p->user), "%.*s", SPA_USER_MAX, v);
 		break;
 	case P_TIME_OFFSET:
 		if (profile_parse_offset(v, &p->time_offset) != 0)

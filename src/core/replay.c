@@ -84,15 +84,19 @@ replay_add(struct replay *r, const uint8_t d[SPA_DIGEST_LEN],
 	return 0;
 }
 
-void
-replay_copy(struct replay *r, const struct replay *other, int64_t now_s)
+unsigned
+replay_copy(struct replay *r, const struct replay *other, int64_t now_s,
+    int64_t extend_s)
 {
 	uint8_t d[SPA_DIGEST_LEN] = { 0 };
+	unsigned lost = 0;
 
 	for (size_t i = 0; i < (size_t)other->nsets * REPLAY_WAYS; i++) {
 		if (other->e[i].until_s <= now_s)
 			continue;
 		memcpy(d, other->e[i].key, REPLAY_KEY);
-		replay_add(r, d, other->e[i].until_s, now_s);
+		if (replay_add(r, d, other->e[i].until_s + extend_s, now_s) < 0)
+			lost++;
 	}
+	return lost;
 }

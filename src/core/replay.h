@@ -1,9 +1,9 @@
 /* replay: the SPA packets already honoured, so that none is honoured
- * twice (pure).  A packet is named by SHA-256 of its wire bytes and kept
- * until it is older than twice the age window (then its own timestamp
- * refuses it).  Fixed capacity, in sets of REPLAY_WAYS: when a set holds
- * only live entries the packet is refused (fail closed), never another
- * entry dropped. */
+ * twice (pure).  A packet is named by spa_replay_digest() and kept until
+ * its own timestamp refuses it (the caller says when: the stamp, or now
+ * if later, plus the age window and a second).  Fixed capacity, in sets
+ * of REPLAY_WAYS: when a set holds only live entries the packet is
+ * refused (fail closed), never another entry dropped. */
 #ifndef GK_REPLAY_H
 #define GK_REPLAY_H
 
@@ -36,8 +36,11 @@ int replay_seen(const struct replay *r, const uint8_t d[SPA_DIGEST_LEN],
  * entries (the caller refuses the packet). */
 int replay_add(struct replay *r, const uint8_t d[SPA_DIGEST_LEN],
     int64_t until_s, int64_t now_s);
-/* Copy the live entries of other into r (a reload resizing the cache);
- * those that do not fit are counted in r->full. */
-void replay_copy(struct replay *r, const struct replay *other, int64_t now_s);
+/* Copy the live entries of other into r (a reload resizing the cache),
+ * each kept extend_s longer (a reload that widened the age window).
+ * Returns how many did not fit (also counted in r->full): the caller
+ * must then refuse every packet stamped before now. */
+unsigned replay_copy(struct replay *r, const struct replay *other,
+    int64_t now_s, int64_t extend_s);
 
 #endif

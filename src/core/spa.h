@@ -34,7 +34,9 @@
 #define SPA_KEY_MAX	32	/* AES-256: the key is used as given */
 #define SPA_HMAC_KEY_MAX 128
 #define SPA_MAX_PORTS	32
-#define SPA_USER_MAX	64
+#define SPA_USER_MAX	48	/* a user name's characters: fwknop takes at
+				 * most 64 of base64 */
+#define SPA_USER_B64_MAX 64
 #define SPA_DIGEST_LEN	32	/* the replay digest: SHA-256 of the wire */
 #define SPA_PREFIX	"U2FsdGVkX1"	/* B64("Salted__"), cut on the wire */
 #define SPA_PREFIX_LEN	10
@@ -122,15 +124,14 @@ enum spa_result spa_precheck(const uint8_t *wire, size_t len);
  * (constant time) and decode: SPA_OK with *out filled. */
 enum spa_result spa_open(const uint8_t *wire, size_t len,
     const struct spa_keys *k, struct spa_msg *out);
-/* SHA-256 of the wire bytes: the packet's name in the replay cache. */
+/* SHA-256 of the wire bytes, the last character's undecoded bits
+ * cleared: the packet's name in the replay cache. */
 void spa_replay_digest(const uint8_t *wire, size_t len,
     uint8_t out[SPA_DIGEST_LEN]);
 
 /* Is u a user name a packet may carry (printable, none of fwknop's
- * forbidden characters)?  fwknop's client sends at most
- * SPA_USER_SEND_MAX characters. */
+ * forbidden characters; its length is the caller's: SPA_USER_MAX)? */
 int spa_user_ok(const char *u);
-#define SPA_USER_SEND_MAX	63
 /* The longest access message fwknop takes. */
 #define SPA_MESSAGE_MAX		192
 

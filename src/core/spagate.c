@@ -30,6 +30,7 @@ static const char *const reason_names[SPAG_NREASONS] = {
 	[SPAG_SOURCE] = "other-address",
 	[SPAG_NEED_IP] = "no-address",
 	[SPAG_FAMILY] = "ipv6-over-ipv4",
+	[SPAG_NOT_UNICAST] = "not-unicast",
 	[SPAG_REPLAY_FULL] = "replay-cache-full",
 };
 
@@ -71,13 +72,19 @@ bucket_take(struct spag_bucket *b, unsigned n, unsigned rate, unsigned burst,
 static struct spag_bucket *
 src_bucket(struct spag_limits *l, const struct addr *src)
 {
-	uint64_t h = siphash24(&l->key, src->b, addr_len(src));
-	__typeof__(l->slot[0]) *s = &l->slot[h % SPAG_SLOTS];
+	struct addr who = *src;
+	uint64_t h;
+	__typeof__(l->slot[0]) *s;
 
+	/* An IPv6 host has a /64 to send from: it is one source. */
+	if (who.family == AF_INET6)
+		memset(who.b + 8, 0, 8);
+	h = siphash24(&l->key, who.b, addr_len(&who));
+	s = &l->slot[h % SPAG_SLOTS];
 	/* A new source takes the slot with a full bucket: a collision
 	 * cannot starve anybody for long, and needs the secret key. */
-	if (!addr_equal(&s->src, src)) {
-		s->src = *src;
+	if (!addr_equal(&s->src, &who)) {
+		s->src = who;
 		s->b.last_ms = INT64_MIN;
 	}
 	return &s->b;
@@ -139,6 +146,8 @@ policy(const struct gk_state *s, const struct cfg_door *d,
 			return SPAG_FAMILY;
 		if (sp->source_match && !addr_equal(&m->allow, &p->src))
 			return SPAG_SOURCE;
+		if (!addr_is_unicast(&m->allow))
+			return SPAG_NOT_UNICAST;
 		o->to = m->allow;
 	}
 	/* Every port asked for is one the door opens, none restricted. */
@@ -184,6 +193,18 @@ try_doors(struct gk_state *s, const struct pkt *p, struct spa_msg *m,
 	return SPAG_AUTH;
 }
 
+/* How long a burned packet is remembered: while its own timestamp
+ * would still pass the age check (|now - stamp| <= age), and a second
+ * more, from the stamp or from now if the stamp is older. */
+static int64_t
+replay_until(const struct gk_state *s, const struct spa_msg *m,
+    unsigned max_age)
+{
+	int64_t from = m->timestamp > s->real_s ? m->timestamp : s->real_s;
+
+	return from + (int64_t)max_age + 1;
+}
+
 void
 spagate_decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 {
@@ -211,7 +232,7 @@ spagate_decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 		tries += (unsigned)door_fits(&cfg->door[d], p);
 	if (tries == 0)
 		o->reason = SPAG_NO_DOOR;
-	else if (!bucket_take(src_bucket(s->spal, &p->src), tries,
+	else if (!bucket_take(src_bucket(s->spal, &p->src), 1,
 	    SPAG_SRC_RATE, SPAG_SRC_BURST, now_ms))
 		o->reason = SPAG_LIMIT_SOURCE;
 	else if (!bucket_take(&s->spal->all, tries, SPAG_ALL_RATE,
@@ -225,9 +246,8 @@ spagate_decide(struct gk_state *s, struct verdict *v, int64_t now_ms)
 	}
 	/* Authentic packets are burned whatever the policy said, as
 	 * fwknopd does: a refused one cannot be tried again elsewhere. */
-	if (o->door >= 0 && replay_add(s->replay, digest, s->real_s +
-	    2 * (int64_t)cfg->opt.spa_max_age, s->real_s) < 0 &&
-	    o->reason == SPAG_OK)
+	if (o->door >= 0 && replay_add(s->replay, digest, replay_until(s, &m,
+	    cfg->opt.spa_max_age), s->real_s) < 0 && o->reason == SPAG_OK)
 		o->reason = SPAG_REPLAY_FULL;
 	if (o->reason == SPAG_OK) {
 		const struct cfg_door *d = &cfg->door[o->door];

@@ -33,6 +33,7 @@ enum spag_reason {
 	SPAG_SOURCE,		/* names another address, the door forbids it */
 	SPAG_NEED_IP,		/* 0.0.0.0, the door wants an address */
 	SPAG_FAMILY,		/* IPv6 inside, but came over IPv4 */
+	SPAG_NOT_UNICAST,	/* names no single host (::, 127.0.0.1, ...) */
 	SPAG_REPLAY_FULL,	/* the replay cache has no room: refused */
 	SPAG_NREASONS
 };

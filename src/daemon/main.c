@@ -697,6 +697,7 @@ static int
 reload(struct cfg_errors *errs, char *err, size_t errlen)
 {
 	struct queue *kq = NULL, *pq = NULL;
+	unsigned lost;
 	int requeue;
 	struct running next;
 	struct config *cfg;
@@ -752,7 +753,10 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 	warn_restart_only(D.run.cfg, cfg);
 	warn_unprotected(D.run.cfg, cfg);
 	running_carry_grants(&D.run, &next, now_ms());
-	running_carry_spa(&D.run, &next, real_ms() / 1000);
+	if ((lost = running_carry_spa(&D.run, &next, real_ms() / 1000)) > 0)
+		log_msg(LOG_WARNING, "spa-replay-shrunk", "%u honoured SPA "
+		    "packets found no room in the smaller SPA_Replay_Cache: "
+		    "packets stamped before now are refused", lost);
 	running_carry_one_time(&D.run, &next);
 	running_carry_scanwatch(&D.run, &next);
 	D.ot_pending = 0;

@@ -92,13 +92,25 @@ running_new(struct running *r, struct config *cfg,
 	return 0;
 }
 
-void
+unsigned
 running_carry_spa(const struct running *old, struct running *next,
     int64_t now_real_s)
 {
-	replay_copy(&next->replay, &old->replay, now_real_s);
+	int64_t wider = (int64_t)next->cfg->opt.spa_max_age -
+	    (int64_t)old->cfg->opt.spa_max_age;
+	unsigned lost;
+
+	/* An entry must outlive its packet's age window: a wider window
+	 * keeps every entry longer. */
+	lost = replay_copy(&next->replay, &old->replay, now_real_s,
+	    wider > 0 ? wider : 0);
 	*next->spal = *old->spal;
 	next->state->replay_floor_s = old->state->replay_floor_s;
+	/* Entries that found no room in a smaller cache would be honoured
+	 * again: refuse, as after a restart, whatever was stamped before. */
+	if (lost > 0)
+		next->state->replay_floor_s = now_real_s + 1;
+	return lost;
 }
 
 /* A grant of some of a door's ports, as bits of the new door's. */

@@ -40,8 +40,10 @@ void running_carry_grants(const struct running *old, struct running *next,
     int64_t now_ms);
 
 /* SPA: the packets honoured, the budgets and the replay floor, from old
- * into next (next's cache may be of another size). */
-void running_carry_spa(const struct running *old, struct running *next,
+ * into next (next's cache may be of another size, the age window
+ * another width).  Returns how many honoured packets found no room;
+ * then every packet stamped up to now is refused. */
+unsigned running_carry_spa(const struct running *old, struct running *next,
     int64_t now_real_s);
 
 /* One-time positions of doors that still read the same file: a line the

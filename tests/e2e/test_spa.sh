@@ -144,6 +144,7 @@ spa "$CLI2" $K $H -A tcp/22 -s -D $S4B
 check "a fresh packet after the restart opens" can_connect "$CLI2" $S4B 22
 stop_daemon
 
+
 # Key files others can read are refused; broken access files name file:line.
 chmod 644 "$WORK/access.conf"
 check "an access.conf others can read is refused" \
@@ -160,5 +161,31 @@ check "an unknown keyword is refused with file:line" \
 sed -i '/^HMAC_KEY_BASE64/d; /^GPG_HOME_DIR/d; /^FROBNICATE/d' "$WORK/access.conf"
 check "a stanza without an HMAC key is refused" \
 	eval "'$GKD' -n -c '$CONF' 2>&1 | grep -q 'access.conf:[0-9]*: stanza has no HMAC_KEY'"
+
+# Many SPA doors: each packet is tried against every door that fits, and
+# no per-source budget may make that impossible (it once counted HMAC
+# checks, and 41 doors refused every packet).
+MANY="[options]
+Queue = 7
+Public_Ports = 2222"
+for i in $(seq 1 50); do
+	MANY="$MANY
+[d$i]
+SPA_Key_Base64 = $(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')
+SPA_HMAC_Key_Base64 = $(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(64)).decode())')
+Open_Ports = 8443"
+done
+MANY="$MANY
+[ssh]
+SPA_Key_Base64 = $K
+SPA_HMAC_Key_Base64 = $H
+Open_Ports = 22"
+start_daemon "$MANY" || exit 1
+for i in 1 2 3; do
+	spa "$CLI1" $K $H -A tcp/22 -s -D $S4
+	check "with 51 SPA doors, packet $i of the 51st door's keys grants" \
+		seen "event=spa src=$C4 door=ssh user=root grant=$C4 ports=22/tcp"
+done
+stop_daemon
 
 finish

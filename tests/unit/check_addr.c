@@ -6,6 +6,7 @@
 #include "addr.h"
 #include "siphash.h"
 #include "suites.h"
+#include "testutil.h"
 
 START_TEST(parse_and_format)
 {
@@ -88,12 +89,33 @@ START_TEST(siphash_vector)
 }
 END_TEST
 
+START_TEST(unicast)
+{
+	static const char *const yes[] = { "10.77.1.2", "192.0.2.1",
+	    "223.255.255.254", "2001:db8::5", "fe80::1", "::2" };
+	static const char *const no[] = { "0.0.0.0", "0.0.0.1", "127.0.0.1",
+	    "224.0.0.1", "239.1.1.1", "240.0.0.1", "255.255.255.255", "::",
+	    "::1", "ff02::1", "::ffff:10.77.1.2" };
+	struct addr a;
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		a = tu_addr(yes[i]);
+		ck_assert_msg(addr_is_unicast(&a), "%s", yes[i]);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		a = tu_addr(no[i]);
+		ck_assert_msg(!addr_is_unicast(&a), "%s", no[i]);
+	}
+}
+END_TEST
+
 Suite *
 addr_suite(void)
 {
 	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("addr");
 
+	tcase_add_test(tc, unicast);
 	tcase_add_test(tc, parse_and_format);
 	tcase_add_test(tc, equality);
 	tcase_add_test(tc, cidr);

@@ -413,6 +413,32 @@ START_TEST(reply_grants_text)
 }
 END_TEST
 
+/* An SPA grant of some of a door's ports shows those ports only. */
+START_TEST(reply_grants_some_ports)
+{
+	struct fixture *f = fixture_new();
+	struct addr c = tu_addr("192.0.2.44");
+	const char *r;
+
+	f->cfg = tu_config("[options]\n  Queue = 7\n[openSSH]\n"
+	    "  Sequence = 7000,8000:udp,9000\n  Open_Ports = 22, 8443\n");
+	f->v.cfg = f->cfg;
+	grant_free(f->grants);
+	f->grants = grant_new(64, &key);
+	f->v.grants = f->grants;
+	grant_add_ports(f->grants, &c, 0, 1u << 1, 100000 + 30000, NULL);
+	r = show(f, "grants\n", 100000);
+	ck_assert_str_eq(r, "ok\n"
+	    "SOURCE     DOOR    PORTS    LEFT\n"
+	    "192.0.2.44 openSSH 8443/tcp 30s\n");
+	r = show(f, "json grants\n", 100000);
+	ck_assert_str_eq(r, "ok\n{\"grants\":[{\"src\":\"192.0.2.44\","
+	    "\"door\":\"openSSH\",\"ports\":[\"8443/tcp\"],"
+	    "\"expires_in\":30}],\"count\":1,\"truncated\":false}\n");
+	fixture_free(f);
+}
+END_TEST
+
 START_TEST(reply_grants_json)
 {
 	struct fixture *f = fixture_new();
@@ -693,6 +719,7 @@ ctlproto_suite(void)
 	tcase_add_test(r, reply_status_json);
 	tcase_add_test(r, reply_grants_text);
 	tcase_add_test(r, reply_grants_json);
+	tcase_add_test(r, reply_grants_some_ports);
 	tcase_add_test(r, reply_knocks);
 	tcase_add_test(r, reply_stats);
 	tcase_add_test(r, reply_actions);

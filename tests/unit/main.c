@@ -25,6 +25,7 @@ main(void)
 	srunner_add_suite(sr, scanwatch_suite());
 	srunner_add_suite(sr, spa_suite());
 	srunner_add_suite(sr, profile_suite());
+	srunner_add_suite(sr, replay_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

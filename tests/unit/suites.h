@@ -20,5 +20,6 @@ Suite *log_suite(void);
 Suite *scanwatch_suite(void);
 Suite *spa_suite(void);
 Suite *profile_suite(void);
+Suite *replay_suite(void);
 
 #endif

@@ -152,9 +152,15 @@ demo: deps all
 	bash tests/e2e/demo.sh
 
 # Numbers, not pass/fail: connect latency, verdict throughput, flood memory.
-bench: $(B)/gatekeeperd $(B)/gatekeeperctl $(B)/bench-spa
+bench: $(B)/gatekeeperd $(B)/gatekeeperctl $(B)/bench-spa $(B)/minloop
 	$(B)/bench-spa
 	GKD=$(CURDIR)/$(B)/gatekeeperd bash tests/e2e/bench.sh
+
+# The floor: an NFQUEUE loop with no logic, per packet or in bursts.
+$(B)/minloop: tests/bench/minloop.c
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_IO) $(LDFLAGS) -o $@ $< \
+	    $(LIBS_IO)
 
 # The SPA codec alone, per core.
 $(B)/bench-spa: tests/bench/bench_spa.c $(B)/libcore.a

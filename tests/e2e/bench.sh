@@ -14,6 +14,10 @@
 #      sources): what the daemon spends on it, how the budgets split it,
 #      a granted user's connect() latency during it, and how many fresh
 #      fwknop packets from a real client still open the door.
+#   6. the floor, side by side: minimal NFQUEUE loops (per packet, and in
+#      bursts with recvmmsg) and gatekeeperd on the same table, the loop
+#      pinned to CPU 0 and the clients and flooder to CPU 1: connect()
+#      latency to a granted port, CPU per verdict under a SYN flood.
 # (`make bench` runs bench-spa first: the codec's verifications/s per core.)
 # Knobs: N connects per latency sample, SECS seconds per flood.
 # Like the tests, everything happens between namespaces made here:
@@ -26,6 +30,7 @@ S4=10.77.1.1
 N=${N:-300}			# connects per latency sample
 SECS=${SECS:-5}			# seconds per flood
 HZ=$(getconf CLK_TCK)
+PIN_CLI=			# e.g. "taskset -c 1": where clients and flooders run
 
 for k in all default "${ID}s1" "${ID}s2"; do
 	srv sysctl -qw "net.ipv4.conf.$k.rp_filter=0"
@@ -56,7 +61,7 @@ sleep 0.3
 # latency PORT...: median and 90th percentile of connect() in µs, ports
 # interleaved so that drift hits all alike.
 latency() {
-	cli1 python3 -c '
+	$PIN_CLI ip netns exec "$CLI1" python3 -c '
 import socket, sys, time
 n, host, ports = int(sys.argv[1]), sys.argv[2], [int(p) for p in sys.argv[3:]]
 res = {p: [] for p in ports}
@@ -72,7 +77,8 @@ for i in range(n + 20):
             res[p].append(dt * 1e6)
 for p in ports:
     v = sorted(res[p])
-    print(p, round(v[len(v) // 2], 1), round(v[len(v) * 9 // 10], 1))
+    print(p, round(v[len(v) // 2], 1), round(v[len(v) * 9 // 10], 1),
+          round(v[len(v) * 99 // 100], 1))
 ' "$N" $S4 "$@"
 }
 
@@ -88,7 +94,7 @@ flood() {
 	c0=$(cpu_ticks) q0=$(kq 9 8) d0=$(kq 9 6) r0=$(rx) t0=$(date +%s%N)
 	for i in $(seq "$1"); do
 		# shellcheck disable=SC2086
-		ip netns exec "$CLI1" timeout -s INT "$SECS" hping3 --flood \
+		$PIN_CLI ip netns exec "$CLI1" timeout -s INT "$SECS" hping3 --flood \
 		    --rand-source ${FLOOD_ARGS:--S -p ${FPORT:-7000}} $S4 \
 		    >/dev/null 2>&1 &
 		pids="$pids $!"
@@ -118,7 +124,7 @@ cli1 knock $S4 7000 8000 9000
 sleep 0.2
 
 echo "-- 1. connect() latency, $N connects each (µs: median p90)"
-latency 22 2223 2222 | while read -r port med p90; do
+latency 22 2223 2222 | while read -r port med p90 _; do
 	case $port in
 	22) what="protected port, granted (protected queue)" ;;
 	2223) what="other port, Scan_Guard (knock queue)" ;;
@@ -227,3 +233,37 @@ done
 sleep 0.5
 echo "  fresh fwknop packets from a real client during it: $(($(spa_granted 10.77.2.2) - g0)) of 20 granted"
 stop_daemon
+
+# 6. The floor.  The daemon's table stays when it stops (the protected
+# queue is not fail-open): a minimal loop bound to the same queues then
+# answers the same packets through the same rules.
+MINLOOP=$(dirname "$GKD")/minloop
+if [ -x "$MINLOOP" ]; then
+	echo "-- 6. side by side: the verdict loop on CPU 0, clients and flood on CPU 1, ${SECS}s floods"
+	PIN_CLI="taskset -c 1"
+	stop_daemon
+	rm -f "$WORK/state"
+	floor_row() {	# NAME: latency 22 (median p99), the flood's cost
+		local lat c
+		lat=$(latency 22 2222)
+		c=$(flood 1 | sed -n 's/.*daemon CPU \([0-9]*\)% of one core, \([0-9.]*\) µs per verdict.*/\2 \1/p')
+		echo "$lat" | awk -v n="$1" -v c="$c" '$1 == 22 { split(c, x, " ")
+			printf "%-34s connect() median %6.1f µs p99 %6.1f µs | flood %s µs/verdict (%s%% CPU)\n", n, $2, $4, x[1], x[2] }
+			$1 == 2222 { printf "%-34s connect() median %6.1f µs p99 %6.1f µs\n", "  (kernel only, port 2222)", $2, $4 }'
+	}
+	start_daemon "$(config 4096)" || exit 1
+	taskset -p -c 0 "$DPID" >/dev/null
+	cli1 knock $S4 7000 8000 9000
+	sleep 0.2
+	floor_row "gatekeeperd (logging to a file)"
+	stop_daemon
+	for mode in "" -b; do
+		ip netns exec "$SRV" taskset -c 0 "$MINLOOP" $mode 9 10 \
+		    >"$WORK/minloop.out" 2>&1 &
+		DPID=$!
+		sleep 0.3
+		floor_row "minimal loop${mode:+ (burst, recvmmsg)}"
+		kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+	done
+	PIN_CLI=
+fi

@@ -130,7 +130,10 @@ addr_is_unicast(const struct addr *a)
 		return b[0] != 0 && b[0] != 127 && b[0] < 224;
 	if (a->family != AF_INET6)
 		return 0;
-	if (b[0] == 0xff || memcmp(b, mapped, 12) == 0)
+	/* Multicast, IPv4-mapped, and link-local (which names a host only
+	 * with an interface, and a grant has none). */
+	if (b[0] == 0xff || memcmp(b, mapped, 12) == 0 ||
+	    (b[0] == 0xfe && (b[1] & 0xc0) == 0x80))
 		return 0;
 	/* :: and ::1 */
 	return !(memcmp(b, zero, 15) == 0 && b[15] <= 1);

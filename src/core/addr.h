@@ -23,8 +23,9 @@ int addr_parse(const char *s, struct addr *out);
 /* Text form into buf (at least ADDR_STRLEN bytes). Returns buf. */
 const char *addr_format(const struct addr *a, char *buf, size_t len);
 int addr_equal(const struct addr *a, const struct addr *b);
-/* Could a = a single host's address (not unspecified, loopback,
- * multicast, broadcast or reserved, nor IPv4-mapped)?  1 or 0. */
+/* Could a be a single host's address, without an interface (not
+ * unspecified, loopback, multicast, broadcast, reserved, IPv4-mapped or
+ * IPv6 link-local)?  1 or 0. */
 int addr_is_unicast(const struct addr *a);
 /* Number of meaningful bytes: 4 or 16. */
 size_t addr_len(const struct addr *a);

@@ -69,10 +69,11 @@ struct rc {
 	struct profile *p;
 	unsigned stanza_line;	/* where the stanza wanted starts */
 	int use_hmac_no;
-	/* [default] is read first; a refusal there waits, since the
+	/* [default] is read first; an error there waits, since the
 	 * stanza may set the same variable to what we can honour. */
-	int in_default;
-	unsigned pending[NRCVAR];	/* line of a refused default, or 0 */
+	struct cfg_errors *real;	/* err, when err is the scratch */
+	struct cfg_errors scratch;
+	char pending[NRCVAR][CFG_ERR_MAX];	/* a default's error, or "" */
 };
 
 static void
@@ -115,34 +116,50 @@ parse_access(const char *v, struct profile *p)
 	return p->nopen > 0 ? 0 : -1;
 }
 
+static void rc_value(struct rc *r, size_t i, const char *val);
+
 static void
 rc_set(struct rc *r, const char *var, const char *val)
 {
-	struct profile *p = r->p;
 	size_t i;
-	long n;
-	int yes = 0;
 
 	for (i = 0; i < NRCVAR; i++)
 		if (strcasecmp(var, rcvar[i].name) == 0)
 			break;
 	if (i == NRCVAR) {
-		config_add_error(r->err, r->file, r->line, "unknown variable "
-		    "'%s' (fwknop 2.6.10 has no such variable either)", var);
+		config_add_error(r->real != NULL ? r->real : r->err, r->file,
+		    r->line, "unknown variable '%s' (fwknop 2.6.10 has no such "
+		    "variable either)", var);
 		return;
 	}
 	if (rcvar[i].kind == R_IGNORE)
 		return;
-	r->pending[i] = 0;
+	r->pending[i][0] = '\0';	/* set again: the last word counts */
+	if (r->real != NULL) {		/* [default]: errors wait */
+		r->err->n = 0;
+		rc_value(r, i, val);
+		if (r->err->n > 0)
+			snprintf(r->pending[i], sizeof(r->pending[i]), "%s",
+			    r->err->msg[0]);
+		return;
+	}
+	rc_value(r, i, val);
+}
+
+/* Variable i (known, not ignored) set to val. */
+static void
+rc_value(struct rc *r, size_t i, const char *val)
+{
+	struct profile *p = r->p;
+	const char *var;
+	long n;
+	int yes = 0;
+
 	if (rcvar[i].kind == R_REFUSE_YES) {
 		if (profile_parse_bool(val, &yes) != 0)
 			yes = toupper((unsigned char)val[0]) == 'Y';
 		if (!yes)
 			return;
-		if (r->in_default) {
-			r->pending[i] = r->line;
-			return;
-		}
 	}
 	if (rcvar[i].kind == R_REFUSE || rcvar[i].kind == R_REFUSE_YES) {
 		config_add_error(r->err, r->file, r->line, "%s is refused: %s",
@@ -271,7 +288,7 @@ rc_pass(struct rc *r, const char *buf, size_t len, const char *want)
 		r->line++;
 		if (n >= sizeof(line)) {
 			if (in)
-				config_add_error(r->err, r->file, r->line,
+				config_add_error(r->real != NULL ? r->real : r->err, r->file, r->line,
 				    "line too long (allowed: %zu bytes)",
 				    sizeof(line) - 1);
 			continue;
@@ -314,7 +331,7 @@ rc_pass(struct rc *r, const char *buf, size_t len, const char *want)
 
 				memcpy(var, s, vn < sizeof(var) ? vn : 0);
 				var[vn < sizeof(var) ? vn : 0] = '\0';
-				config_add_error(r->err, r->file, r->line,
+				config_add_error(r->real != NULL ? r->real : r->err, r->file, r->line,
 				    "'%s' is not 'VARIABLE value' (as fwknop "
 				    "reads it)", profile_quote(line, q,
 				    sizeof(q)));
@@ -345,16 +362,19 @@ fwknoprc_parse(const char *buf, size_t len, const char *file,
 	*found = 0;
 	if (strcasecmp(name, "default") == 0)
 		return 0;
-	r.in_default = 1;
+	r.real = err;
+	r.err = &r.scratch;
 	rc_pass(&r, buf, len, "default");
-	r.in_default = 0;
+	r.err = err;
+	r.real = NULL;
 	*found = rc_pass(&r, buf, len, name);
 	if (!*found)
 		return err->n - first;
+	/* What [default] got wrong and the stanza did not set again. */
 	for (size_t i = 0; i < NRCVAR; i++)
-		if (r.pending[i] != 0)
-			config_add_error(err, file, r.pending[i], "%s is refused:"
-			    " %s", rcvar[i].name, rcvar[i].why);
+		if (r.pending[i][0] != '\0' && err->n++ < CFG_MAX_ERRORS)
+			snprintf(err->msg[err->n - 1], CFG_ERR_MAX, "%s",
+			    r.pending[i]);
 	out->line = r.stanza_line;
 	if (out->host[0] == '\0')
 		config_add_error(err, file, out->line, "stanza [%s] has no SPA_SERVER",

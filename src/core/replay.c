@@ -86,17 +86,23 @@ replay_add(struct replay *r, const uint8_t d[SPA_DIGEST_LEN],
 
 unsigned
 replay_copy(struct replay *r, const struct replay *other, int64_t now_s,
-    int64_t extend_s)
+    int64_t extend_s, int64_t *lost_until)
 {
 	uint8_t d[SPA_DIGEST_LEN] = { 0 };
 	unsigned lost = 0;
+	int64_t u;
 
+	*lost_until = 0;
 	for (size_t i = 0; i < (size_t)other->nsets * REPLAY_WAYS; i++) {
 		if (other->e[i].until_s <= now_s)
 			continue;
 		memcpy(d, other->e[i].key, REPLAY_KEY);
-		if (replay_add(r, d, other->e[i].until_s + extend_s, now_s) < 0)
+		u = other->e[i].until_s + extend_s;
+		if (replay_add(r, d, u, now_s) < 0) {
 			lost++;
+			if (u > *lost_until)
+				*lost_until = u;
+		}
 	}
 	return lost;
 }

@@ -38,9 +38,10 @@ int replay_add(struct replay *r, const uint8_t d[SPA_DIGEST_LEN],
     int64_t until_s, int64_t now_s);
 /* Copy the live entries of other into r (a reload resizing the cache),
  * each kept extend_s longer (a reload that widened the age window).
- * Returns how many did not fit (also counted in r->full): the caller
- * must then refuse every packet stamped before now. */
+ * Returns how many did not fit (also counted in r->full), and the latest
+ * "until" among them in *lost_until: the caller must then refuse every
+ * packet stamped early enough to be one of them. */
 unsigned replay_copy(struct replay *r, const struct replay *other,
-    int64_t now_s, int64_t extend_s);
+    int64_t now_s, int64_t extend_s, int64_t *lost_until);
 
 #endif

@@ -195,13 +195,18 @@ try_doors(struct gk_state *s, const struct pkt *p, struct spa_msg *m,
 
 /* How long a burned packet is remembered: while its own timestamp
  * would still pass the age check (|now - stamp| <= age), and a second
- * more, from the stamp or from now if the stamp is older. */
+ * more: from its stamp, but from now if the stamp is older and from at
+ * most now + age if it is newer (so an entry never outlives now + twice
+ * the age: a key holder's far-future packets cannot fill the cache for
+ * years; such a packet, refused now, is the residual of design.md). */
 static int64_t
 replay_until(const struct gk_state *s, const struct spa_msg *m,
     unsigned max_age)
 {
 	int64_t from = m->timestamp > s->real_s ? m->timestamp : s->real_s;
 
+	if (from > s->real_s + (int64_t)max_age)
+		from = s->real_s + (int64_t)max_age;
 	return from + (int64_t)max_age + 1;
 }
 

@@ -41,9 +41,10 @@ enum spag_reason {
 /* Verification work (HMAC checks) per source and overall: a token bucket
  * each, so a junk flood costs a bounded share of a CPU. */
 #define SPAG_SLOTS		1024
-#define SPAG_SRC_RATE		20	/* HMAC checks per second per source */
+#define SPAG_SRC_RATE		20	/* packets per second per source (/64) */
 #define SPAG_SRC_BURST		40
-#define SPAG_ALL_RATE		50000	/* ... for everybody (~3 µs each) */
+#define SPAG_ALL_RATE		50000	/* HMAC checks per second, for all
+					 * (~3 µs each) */
 #define SPAG_ALL_BURST		5000
 
 struct spag_bucket {

@@ -756,7 +756,7 @@ reload(struct cfg_errors *errs, char *err, size_t errlen)
 	if ((lost = running_carry_spa(&D.run, &next, real_ms() / 1000)) > 0)
 		log_msg(LOG_WARNING, "spa-replay-shrunk", "%u honoured SPA "
 		    "packets found no room in the smaller SPA_Replay_Cache: "
-		    "packets stamped before now are refused", lost);
+		    "packets that could be among them are refused", lost);
 	running_carry_one_time(&D.run, &next);
 	running_carry_scanwatch(&D.run, &next);
 	D.ot_pending = 0;

@@ -96,20 +96,27 @@ unsigned
 running_carry_spa(const struct running *old, struct running *next,
     int64_t now_real_s)
 {
-	int64_t wider = (int64_t)next->cfg->opt.spa_max_age -
-	    (int64_t)old->cfg->opt.spa_max_age;
+	int64_t old_age = old->cfg->opt.spa_max_age;
+	int64_t new_age = next->cfg->opt.spa_max_age;
+	int64_t wider = new_age - old_age, *floor, lost_until;
 	unsigned lost;
 
 	/* An entry must outlive its packet's age window: a wider window
-	 * keeps every entry longer. */
+	 * keeps every entry longer... */
 	lost = replay_copy(&next->replay, &old->replay, now_real_s,
-	    wider > 0 ? wider : 0);
+	    wider > 0 ? wider : 0, &lost_until);
 	*next->spal = *old->spal;
-	next->state->replay_floor_s = old->state->replay_floor_s;
+	floor = &next->state->replay_floor_s;
+	*floor = old->state->replay_floor_s;
+	/* ... and entries already forgotten under the narrow window were
+	 * of packets stamped before now - old_age: refuse those. */
+	if (wider > 0 && *floor < now_real_s - old_age)
+		*floor = now_real_s - old_age;
 	/* Entries that found no room in a smaller cache would be honoured
-	 * again: refuse, as after a restart, whatever was stamped before. */
-	if (lost > 0)
-		next->state->replay_floor_s = now_real_s + 1;
+	 * again: refuse, as after a restart, whatever could be one of them
+	 * (an entry lives until its stamp + the age + 1). */
+	if (lost > 0 && *floor < lost_until - (wider > 0 ? new_age : old_age))
+		*floor = lost_until - (wider > 0 ? new_age : old_age);
 	return lost;
 }
 

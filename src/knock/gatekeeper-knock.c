@@ -76,7 +76,10 @@ read_profiles(const char *path, int must, size_t *len, struct stat *st,
 
 	*missing = 0;
 	if (buf == NULL) {
-		if (errno == ENOENT && !must) {
+		/* A default place that is not ours to read is not there
+		 * (a root-only /etc/gatekeeper/knock.conf). */
+		if (!must && (errno == ENOENT || errno == ENOTDIR ||
+		    errno == EACCES)) {
 			*missing = 1;
 			return NULL;
 		}
@@ -410,13 +413,14 @@ make_spa(const struct target *t, const struct profile *p, char *wire,
 	return n;
 }
 
+/* Make the packet afresh and send it on fd (opened, and bound to the
+ * source port, before any hit; -1 with -n). */
 static int
-send_spa(struct target *t, const struct profile *p)
+send_spa(struct target *t, const struct profile *p, int fd)
 {
 	char msg[256], wire[SPA_MAX_LEN + 1];
 	const char *user = "";
 	size_t n = make_spa(t, p, wire, sizeof(wire), msg, sizeof(msg), &user);
-	int fd;
 
 	if (n == 0)
 		return -1;
@@ -437,16 +441,12 @@ send_spa(struct target *t, const struct profile *p)
 		explicit_bzero(wire, sizeof(wire));
 		return 0;
 	}
-	if ((fd = open_socket(t, SOCK_DGRAM, p->source_port)) < 0 ||
-	    sendto(fd, wire, n, 0, (struct sockaddr *)&t->ss, t->len) !=
+	if (sendto(fd, wire, n, 0, (struct sockaddr *)&t->ss, t->len) !=
 	    (ssize_t)n) {
 		fprintf(stderr, "%s: SPA packet to %s not sent: %s\n", prog,
 		    t->text, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
-	close(fd);
 	return 0;
 }
 
@@ -491,12 +491,13 @@ static int
 run(const struct profile *p, int family)
 {
 	struct target t;
-	int rc = EX_SENT;
+	int rc = EX_SENT, spafd = -1;
 
 	if (resolve(p->host, family ? family : p->family, &t) != 0)
 		return EX_NOTSENT;
 	/* Nothing is sent unless all of it can be: the packet is made once
-	 * before the hits (and made again, fresh, after them). */
+	 * before the hits (and made again, fresh, after them), and its
+	 * socket is bound before the first hit. */
 	if (p->spa) {
 		char wire[SPA_MAX_LEN + 1], msg[256];
 		const char *user;
@@ -505,6 +506,13 @@ run(const struct profile *p, int family)
 		    &user) == 0)
 			return EX_USAGE;
 		explicit_bzero(wire, sizeof(wire));
+		if (!dry_run &&
+		    (spafd = open_socket(&t, SOCK_DGRAM, p->source_port)) < 0) {
+			fprintf(stderr, "%s: SPA socket%s: %s\n", prog,
+			    p->source_port ? " (Source_Port)" : "",
+			    strerror(errno));
+			return EX_NOTSENT;
+		}
 	}
 	if (dry_run && p->seq_len > 0)
 		printf("knock %s (%s):", p->host, t.text);
@@ -512,16 +520,22 @@ run(const struct profile *p, int family)
 		if (dry_run)
 			printf(" %u/%s", p->seq[i].port, p->seq[i].proto ==
 			    IPPROTO_UDP ? "udp" : "tcp");
-		else if (hit(&t, &p->seq[i], p->source_port) != 0)
-			rc = EX_NOTSENT;
+		else if (hit(&t, &p->seq[i], p->source_port) != 0) {
+			/* The rest would be a knock out of order. */
+			if (spafd >= 0)
+				close(spafd);
+			return EX_NOTSENT;
+		}
 		if (!dry_run && p->delay_ms > 0 &&
 		    (i + 1 < p->seq_len || p->spa))
 			sleep_ms(p->delay_ms);
 	}
 	if (dry_run && p->seq_len > 0)
 		printf(p->delay_ms ? ", %u ms apart\n" : "\n", p->delay_ms);
-	if (p->spa && send_spa(&t, p) != 0)
+	if (p->spa && send_spa(&t, p, spafd) != 0)
 		rc = EX_NOTSENT;
+	if (spafd >= 0)
+		close(spafd);
 	if (rc != EX_SENT || dry_run)
 		return rc;
 	if (p->wait_port && wait_port(&t, p->wait_port, p->wait_timeout) != 0) {

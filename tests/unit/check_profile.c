@@ -257,6 +257,12 @@ START_TEST(fwknoprc_refusals)
 	ERR(".fwknoprc:2: USE_GPG is refused");
 	ck_assert_uint_eq(parse_rc("[default]\nUSE_GPG yes\n[x]\nSPA_SERVER a\n"
 	    "ACCESS tcp/22\nKEY a\nHMAC_KEY b\nUSE_GPG N\n", "x", &found), 0);
+	ck_assert_uint_eq(parse_rc("[default]\nALLOW_IP resolve\nSPOOF_USER a*b\n"
+	    "NAT_ACCESS 1.2.3.4,22\n[x]\nSPA_SERVER a\nACCESS tcp/22\nKEY a\n"
+	    "HMAC_KEY b\nALLOW_IP source\nSPOOF_USER bob\n", "x", &found), 1);
+	ERR(".fwknoprc:4: NAT_ACCESS is refused");
+	parse_rc("[default]\nSPA_SERVER a\nbad line here\n[x]\n", "x", &found);
+	ERR(".fwknoprc:3: unknown variable 'bad'");
 	parse_rc("[x]\nSPA_SERVER a\nACCESS tcp/22\nKEY a\nHMAC_KEY a\n", "x",
 	    &found);
 	ERR(".fwknoprc:1: stanza [x]: the key and the HMAC key are the same");

@@ -32,13 +32,14 @@ END_TEST
 START_TEST(copy_extends)
 {
 	struct replay a, b;
+	int64_t lu;
 	uint8_t d[SPA_DIGEST_LEN];
 
 	ck_assert_int_eq(replay_init(&a, 64), 0);
 	ck_assert_int_eq(replay_init(&b, 64), 0);
 	digest(d, 7);
 	replay_add(&a, d, 200, 100);
-	ck_assert_uint_eq(replay_copy(&b, &a, 150, 600), 0);
+	ck_assert_uint_eq(replay_copy(&b, &a, 150, 600, &lu), 0);
 	ck_assert_int_eq(replay_seen(&b, d, 799), 1);
 	ck_assert_int_eq(replay_seen(&b, d, 800), 0);
 	replay_free(&a);
@@ -50,6 +51,7 @@ END_TEST
 START_TEST(copy_counts_lost)
 {
 	struct replay a, b;
+	int64_t lu;
 	uint8_t d[SPA_DIGEST_LEN];
 	unsigned added = 0, lost, kept = 0;
 
@@ -59,7 +61,8 @@ START_TEST(copy_counts_lost)
 		digest(d, i);
 		added += replay_add(&a, d, 500, 100) == 0;
 	}
-	lost = replay_copy(&b, &a, 100, 0);
+	lost = replay_copy(&b, &a, 100, 0, &lu);
+	ck_assert_int_eq(lu, 500);
 	for (unsigned i = 0; i < 1000; i++) {
 		digest(d, i);
 		kept += (unsigned)replay_seen(&b, d, 100);

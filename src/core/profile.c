@@ -1,6 +1,5 @@
 /* profile: the client's knock.conf (pure). */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,20 +38,9 @@ struct pparser {
 	struct cfg_errors *err;
 };
 
-static void perr(struct pparser *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-perr(struct pparser *p, const char *fmt, ...)
-{
-	char msg[CFG_ERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	config_add_error(p->err, p->file, p->line, "%s", msg);
-}
+/* An error at the parser's file and line. */
+#define perr(ps, ...) \
+	config_add_error((ps)->err, (ps)->file, (ps)->line, __VA_ARGS__)
 
 /* A value for messages: printable, cut short. */
 const char *

@@ -236,34 +236,72 @@ stop_daemon
 
 # 6. The floor.  The daemon's table stays when it stops (the protected
 # queue is not fail-open): a minimal loop bound to the same queues then
-# answers the same packets through the same rules.
+# answers the same packets through the same rules.  Run-to-run noise on
+# a small VM is larger than the differences asked about, so every
+# variant runs in each of ROUNDS interleaved rounds and the medians are
+# compared.  GKD_B=another/gatekeeperd adds that build as a variant.
 MINLOOP=$(dirname "$GKD")/minloop
+ROUNDS=${ROUNDS:-5}
 if [ -x "$MINLOOP" ]; then
-	echo "-- 6. side by side: the verdict loop on CPU 0, clients and flood on CPU 1, ${SECS}s floods"
+	echo "-- 6. side by side, $ROUNDS rounds: the verdict loop on CPU 0, clients and flood on CPU 1, ${SECS}s floods"
 	PIN_CLI="taskset -c 1"
 	stop_daemon
 	rm -f "$WORK/state"
-	floor_row() {	# NAME: latency 22 (median p99), the flood's cost
-		local lat c
+	# sample VARIANT: one row "VARIANT med p99 kernel_med us_per_verdict vps"
+	sample() {
+		local lat fl
 		lat=$(latency 22 2222)
-		c=$(flood 1 | sed -n 's/.*daemon CPU \([0-9]*\)% of one core, \([0-9.]*\) µs per verdict.*/\2 \1/p')
-		echo "$lat" | awk -v n="$1" -v c="$c" '$1 == 22 { split(c, x, " ")
-			printf "%-34s connect() median %6.1f µs p99 %6.1f µs | flood %s µs/verdict (%s%% CPU)\n", n, $2, $4, x[1], x[2] }
-			$1 == 2222 { printf "%-34s connect() median %6.1f µs p99 %6.1f µs\n", "  (kernel only, port 2222)", $2, $4 }'
+		fl=$(flood 1)
+		printf '%s %s %s %s %s\n' "$1" \
+		    "$(echo "$lat" | awk '$1 == 22 { print $2, $4 }')" \
+		    "$(echo "$lat" | awk '$1 == 2222 { print $2 }')" \
+		    "$(echo "$fl" | sed -n 's/.* \([0-9.]*\) µs per verdict.*/\1/p')" \
+		    "$(echo "$fl" | sed -n 's/.*handled \([0-9]*\) verdicts.s.*/\1/p')"
 	}
-	start_daemon "$(config 4096)" || exit 1
-	taskset -p -c 0 "$DPID" >/dev/null
-	cli1 knock $S4 7000 8000 9000
-	sleep 0.2
-	floor_row "gatekeeperd (logging to a file)"
-	stop_daemon
-	for mode in "" -b; do
-		ip netns exec "$SRV" taskset -c 0 "$MINLOOP" $mode 9 10 \
+	run_daemon() {	# BINARY NAME
+		local keep=$GKD
+		GKD=$1
+		start_daemon "$(config 4096)" || exit 1
+		GKD=$keep
+		taskset -p -c 0 "$DPID" >/dev/null
+		cli1 knock $S4 7000 8000 9000
+		sleep 0.2
+		sample "$2"
+		stop_daemon
+	}
+	run_loop() {	# MODE NAME
+		ip netns exec "$SRV" taskset -c 0 "$MINLOOP" $1 9 10 \
 		    >"$WORK/minloop.out" 2>&1 &
 		DPID=$!
 		sleep 0.3
-		floor_row "minimal loop${mode:+ (burst, recvmmsg)}"
+		sample "$2"
 		kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+	}
+	: >"$WORK/floor"
+	for r in $(seq "$ROUNDS"); do
+		run_daemon "$GKD" gatekeeperd >>"$WORK/floor"
+		[ -n "${GKD_B:-}" ] && run_daemon "$GKD_B" gatekeeperd-B >>"$WORK/floor"
+		run_loop "" minimal >>"$WORK/floor"
+		run_loop -b burst >>"$WORK/floor"
 	done
+	awk '
+	function med(v, n,   i, j, t) {	# median of v[1..n]
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j-1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j-1]; v[j-1] = t }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	{ k = $1; n[k]++; if (!(k in seen)) { seen[k] = 1; order[++no] = k }
+	  m[k, n[k]] = $2; p[k, n[k]] = $3; kn[++nk] = $4; u[k, n[k]] = $5; q[k, n[k]] = $6 }
+	END {
+		for (i = 1; i <= no; i++) { k = order[i]
+			for (j = 1; j <= n[k]; j++) { a[j] = m[k, j]; b[j] = p[k, j]; c[j] = u[k, j]; d[j] = q[k, j] }
+			M[k] = med(a, n[k]); P[k] = med(b, n[k]); U[k] = med(c, n[k]); Q[k] = med(d, n[k])
+			printf "%-13s connect() median %6.1f µs p99 %7.1f µs | %5.2f µs/verdict, %6d verdicts/s (medians of %d)\n", k, M[k], P[k], U[k], Q[k], n[k]
+		}
+		printf "%-13s connect() median %6.1f µs (port 2222, never queued)\n", "kernel only", med(kn, nk)
+		printf "ratios: latency gatekeeperd/minimal %.2f (target <= 1.05), CPU per verdict gatekeeperd/burst %.2f (target <= 1.10)\n", M["gatekeeperd"] / M["minimal"], U["gatekeeperd"] / U["burst"]
+		if ("gatekeeperd-B" in M)
+			printf "        gatekeeperd-B: %.2f and %.2f\n", M["gatekeeperd-B"] / M["minimal"], U["gatekeeperd-B"] / U["burst"]
+	}' "$WORK/floor"
 	PIN_CLI=
 fi

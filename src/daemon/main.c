@@ -1191,15 +1191,15 @@ due_work(int64_t now)
 /* Answer a queue; a socket error is fatal (verdicts would stop).  *busy
  * is set if packets may be left waiting. */
 static int
-serve(struct queue *q, int *busy)
+serve(struct queue *q, int budget, int *busy)
 {
 	char err[256];
 	int n;
 
 	log_hold();
-	n = queue_process(q, on_packet, on_gap, q, err, sizeof(err));
+	n = queue_process(q, budget, on_packet, on_gap, q, err, sizeof(err));
 	log_release();
-	if (n >= QUEUE_BUDGET)
+	if (n >= budget)
 		*busy = 1;
 	if (n >= 0)
 		return 0;
@@ -1233,16 +1233,18 @@ event_loop(int sigfd)
 			rc = -1;
 			break;
 		}
-		/* Knocks first, then protected ports, each at most a budget
-		 * per round: a knock flood delays granted users by one batch
-		 * at most, and `knock && ssh` finds its grant in place when
-		 * its SYN is read together with the last knock. */
+		/* Knocks first, then protected ports: `knock && ssh` finds
+		 * its grant in place when its SYN is read together with the
+		 * last knock.  While connections wait, the knock queue gets
+		 * only a share of a budget per round, so a knock flood delays
+		 * a granted user by that many packets, not a whole budget. */
 		busy = 0;
 		if (pfd[PFD_KNOCK].revents & POLLIN ||
 		    pfd[PFD_PROTECTED].revents & POLLIN)
-			rc = serve(D.knockq, &busy);
+			rc = serve(D.knockq, pfd[PFD_PROTECTED].revents &
+			    POLLIN ? QUEUE_KNOCK_SHARE : QUEUE_BUDGET, &busy);
 		if (rc == 0 && (pfd[PFD_PROTECTED].revents & POLLIN))
-			rc = serve(D.protq, &busy);
+			rc = serve(D.protq, QUEUE_BUDGET, &busy);
 		/* The nft transaction waits for a quiet moment. */
 		if (D.ot_pending && (!busy || now_ms() - D.ot_since_ms >= 1000))
 			advance_one_time_doors();

@@ -446,13 +446,13 @@ recv_one(struct queue *q)
 }
 
 int
-queue_process(struct queue *q, queue_cb cb, queue_gap_cb gap, void *arg,
-    char *err, size_t errlen)
+queue_process(struct queue *q, int budget, queue_cb cb, queue_gap_cb gap,
+    void *arg, char *err, size_t errlen)
 {
 	struct rx rx = { .q = q, .cb = cb, .gap = gap, .arg = arg };
 	ssize_t n = 0;
 
-	while (rx.handled < QUEUE_BUDGET && rx.send_errno == 0) {
+	while (rx.handled < budget && rx.send_errno == 0) {
 		if ((n = recv_one(q)) <= 0)
 			break;
 		/* -1 is also an error reply (e.g. a verdict for an id the

@@ -37,8 +37,12 @@ int queue_fd(const struct queue *q);
  * again).  Returns the number handled (below the budget: none are left
  * waiting), or -1 on a socket error. */
 #define QUEUE_BUDGET	1024
-int queue_process(struct queue *q, queue_cb cb, queue_gap_cb gap, void *arg,
-    char *err, size_t errlen);
+/* The knock queue's budget in a round when new connections are waiting
+ * too: a knock flood delays a granted user by this many packets, not by
+ * a whole budget. */
+#define QUEUE_KNOCK_SHARE	128
+int queue_process(struct queue *q, int budget, queue_cb cb, queue_gap_cb gap,
+    void *arg, char *err, size_t errlen);
 /* The verdict for a packet held by the callback: 0, or -1 with errno. */
 int queue_verdict(struct queue *q, uint32_t id, int accept);
 /* Packets this queue let through unseen so far. */

@@ -156,6 +156,24 @@ set_nets(struct fwa *a, const char *key, char *v, struct cidr *out,
 	}
 }
 
+int
+fwaccess_port_item(const char *item, struct cfg_port *out)
+{
+	const char *slash = strchr(item, '/');
+	long port;
+
+	if (slash == NULL || (port = number(slash + 1, 65535)) < 1)
+		return -1;
+	if (slash - item == 3 && strncasecmp(item, "tcp", 3) == 0)
+		out->proto = IPPROTO_TCP;
+	else if (slash - item == 3 && strncasecmp(item, "udp", 3) == 0)
+		out->proto = IPPROTO_UDP;
+	else
+		return -1;
+	out->port = (uint16_t)port;
+	return 0;
+}
+
 /* OPEN_PORTS and RESTRICT_PORTS: proto/port items. */
 static void
 set_ports(struct fwa *a, const char *key, char *v, struct cfg_port *out,
@@ -166,23 +184,14 @@ set_ports(struct fwa *a, const char *key, char *v, struct cfg_port *out,
 	*n = 0;
 	for (char *item = strtok_r(v, ",", &save); item != NULL;
 	    item = strtok_r(NULL, ",", &save)) {
-		char *slash;
-		long port;
-		uint8_t proto;
+		struct cfg_port port;
 
 		while (blank(*item))
 			item++;
 		trimmed(item);
-		slash = strchr(item, '/');
-		if (slash != NULL)
-			*slash = '\0';
-		proto = strcasecmp(item, "tcp") == 0 ? IPPROTO_TCP :
-		    strcasecmp(item, "udp") == 0 ? IPPROTO_UDP : 0;
-		if (slash == NULL || proto == 0 ||
-		    (port = number(slash + 1, 65535)) < 1) {
-			fail(a, "bad %s item '%.48s%s%.8s' (allowed: tcp/N or "
-			    "udp/N, N 1-65535)", key, item, slash ? "/" : "",
-			    slash ? slash + 1 : "");
+		if (fwaccess_port_item(item, &port) != 0) {
+			fail(a, "bad %s item '%.56s' (allowed: tcp/N or "
+			    "udp/N, N 1-65535)", key, item);
 			continue;
 		}
 		if (*n == CFG_MAX_OPEN) {
@@ -190,8 +199,7 @@ set_ports(struct fwa *a, const char *key, char *v, struct cfg_port *out,
 			    key, CFG_MAX_OPEN);
 			return;
 		}
-		out[*n].proto = proto;
-		out[(*n)++].port = (uint16_t)port;
+		out[(*n)++] = port;
 	}
 }
 

@@ -27,4 +27,9 @@ typedef void (*fwa_include)(void *arg, const char *path, int folder,
 void fwaccess_parse(const char *buf, size_t len, const char *file, int depth,
     struct config *cfg, struct cfg_errors *err, fwa_include inc, void *arg);
 
+/* One of fwknop's port items, "tcp/22" or "udp/53" (the protocol in any
+ * case, no blanks): 0 with *out set, or -1.  OPEN_PORTS here, ACCESS in
+ * a client's .fwknoprc. */
+int fwaccess_port_item(const char *item, struct cfg_port *out);
+
 #endif

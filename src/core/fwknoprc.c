@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 
+#include "fwaccess.h"
 #include "fwknoprc.h"
 
 enum rkind {
@@ -85,13 +86,13 @@ rc_err(struct rc *r, const char *var, const char *val, const char *allowed)
 	    var, profile_quote(val, q, sizeof(q)), allowed);
 }
 
-/* ACCESS: "tcp/22,udp/53" into p->open. */
+/* ACCESS: "tcp/22,udp/53" into p->open (fwknop's items, as in
+ * access.conf). */
 static int
 parse_access(const char *v, struct profile *p)
 {
 	char item[32];
 	const char *s = v, *e;
-	long port;
 
 	p->nopen = 0;
 	while (*s != '\0') {
@@ -102,15 +103,8 @@ parse_access(const char *v, struct profile *p)
 			return -1;
 		memcpy(item, s, (size_t)(e - s));
 		item[e - s] = '\0';
-		if (strncasecmp(item, "tcp/", 4) == 0)
-			p->open[p->nopen].proto = IPPROTO_TCP;
-		else if (strncasecmp(item, "udp/", 4) == 0)
-			p->open[p->nopen].proto = IPPROTO_UDP;
-		else
+		if (fwaccess_port_item(item, &p->open[p->nopen++]) != 0)
 			return -1;
-		if (profile_parse_num(item + 4, 1, 65535, &port) != 0)
-			return -1;
-		p->open[p->nopen++].port = (uint16_t)port;
 		s = *e == ',' ? e + 1 : e;
 	}
 	return p->nopen > 0 ? 0 : -1;

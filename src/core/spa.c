@@ -181,30 +181,23 @@ spa_replay_digest(const uint8_t *wire, size_t len,
 	/* The bits of the last character that decode to nothing, by the
 	 * length of the text with its 10-character prefix (mod 4). */
 	static const unsigned spare[4] = { 0, 0, 0x0f, 0x03 };
+	uint8_t text[SPA_MAX_LEN];
 	unsigned int n = SPA_DIGEST_LEN;
-	uint8_t last = 0;
 	const char *c;
-	EVP_MD_CTX *ctx;
-	int ok;
 
 	/* The base64 decoder ignores those bits, so a packet has up to 16
 	 * spellings that decrypt alike; without an HMAC (which covers the
 	 * text) nothing else tells them apart.  Name the packet by the
-	 * spelling with them cleared. */
-	if (len > 0) {
-		last = wire[len - 1];
-		c = memchr(abc, last, 64);
-		if (c != NULL && last != '\0')
-			last = (uint8_t)abc[(unsigned)(c - abc) &
-			    ~spare[(SPA_PREFIX_LEN + len) % 4]];
-	}
-	ctx = EVP_MD_CTX_new();
-	ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	    EVP_DigestUpdate(ctx, wire, len > 0 ? len - 1 : 0) &&
-	    EVP_DigestUpdate(ctx, &last, len > 0 ? 1 : 0) &&
-	    EVP_DigestFinal_ex(ctx, out, &n);
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
+	 * spelling with them cleared.  (Callers passed spa_precheck: at
+	 * most SPA_MAX_LEN base64 characters.) */
+	if (len > sizeof(text))
+		len = sizeof(text);
+	memcpy(text, wire, len);
+	if (len > 0 && text[len - 1] != '\0' &&
+	    (c = memchr(abc, text[len - 1], 64)) != NULL)
+		text[len - 1] = (uint8_t)abc[(unsigned)(c - abc) &
+		    ~spare[(SPA_PREFIX_LEN + len) % 4]];
+	if (!EVP_Digest(text, len, out, &n, EVP_sha256(), NULL))
 		memset(out, 0, SPA_DIGEST_LEN);
 }
 

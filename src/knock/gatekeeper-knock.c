@@ -196,7 +196,7 @@ find_profile(const char *name, const char *conf, const char *rc,
     struct profile *out)
 {
 	char user[4096], rcdef[4096];
-	int r;
+	int r, must = rc != NULL;
 
 	if (conf != NULL) {
 		if ((r = from_knock_conf(conf, 1, name, out)) == 0)
@@ -211,12 +211,12 @@ find_profile(const char *name, const char *conf, const char *rc,
 	if ((r = from_knock_conf("/etc/gatekeeper/knock.conf", 0, name,
 	    out)) != 0)
 		return r;
-	if ((r = from_fwknoprc(rc != NULL ? rc : (home_path(rcdef,
-	    sizeof(rcdef), "", "", ".fwknoprc"), rcdef), rc != NULL, name,
-	    out)) != 0)
-		return r;
-	if (rc == NULL)
+	if (rc == NULL) {		/* -r FILE must exist; ~/.fwknoprc need not */
+		home_path(rcdef, sizeof(rcdef), "HOME", "", ".fwknoprc");
 		rc = rcdef;
+	}
+	if ((r = from_fwknoprc(rc, must, name, out)) != 0)
+		return r;
 	fprintf(stderr, "%s: no profile [%s] in %s, "
 	    "/etc/gatekeeper/knock.conf or %s\n", prog, name, user, rc);
 	return 0;

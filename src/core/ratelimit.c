@@ -39,19 +39,24 @@ rl_set_rate(struct ratelimit *rl, struct rl_rate per_src)
 	rl->per_src = per_src;
 }
 
-/* Refill for the time passed, then take one line if there is one. */
+/* Would take() succeed?  Refills, takes nothing. */
 static int
-take(struct rl_bucket *b, const struct rl_rate *r, int64_t now_ms)
+can_take(struct rl_bucket *b, const struct rl_rate *r, int64_t now_ms)
 {
-	uint64_t cap = (uint64_t)r->burst * cost(r);
-
 	if (now_ms > b->last_ms) {
 		b->tokens += (uint64_t)(now_ms - b->last_ms) * r->n;
 		b->last_ms = now_ms;
 	}
-	if (b->tokens > cap)
-		b->tokens = cap;
-	if (b->tokens < cost(r))
+	if (b->tokens > (uint64_t)r->burst * cost(r))
+		b->tokens = (uint64_t)r->burst * cost(r);
+	return b->tokens >= cost(r);
+}
+
+/* Refill for the time passed, then take one line if there is one. */
+static int
+take(struct rl_bucket *b, const struct rl_rate *r, int64_t now_ms)
+{
+	if (!can_take(b, r, now_ms))
 		return 0;
 	b->tokens -= cost(r);
 	return 1;
@@ -63,6 +68,13 @@ rl_allow(struct ratelimit *rl, const struct addr *src, int64_t now_ms)
 	uint8_t k[17];
 	struct rl_slot *s;
 
+	/* Nobody may log now (a flood): refused without hashing the
+	 * source, so a flood costs no SipHash here. */
+	if (!can_take(&rl->all_b, &rl->all, now_ms)) {
+		rl->suppressed++;
+		rl->suppressed_total++;
+		return 0;
+	}
 	k[0] = src->family;
 	memcpy(k + 1, src->b, 16);
 	s = &rl->slot[siphash24(&rl->key, k, sizeof(k)) % RL_SLOTS];

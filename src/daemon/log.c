@@ -12,7 +12,10 @@
  * full disk, a closed pipe) is lost the same way: the reader counts it and
  * writes the event=log-lost line before the next one it can write.  The
  * time stamp is formatted by the reader: the event loop only copies
- * bytes. */
+ * bytes.  The file and stderr readers write in bulk: a reader woken by the
+ * event loop lets lines gather for LINGER_MS, then writes all it has in
+ * writes of up to BATCH_BYTES, so a busy daemon costs one wake-up and a
+ * few writes per LINGER_MS, not a wake-up and a write per line. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -40,6 +43,9 @@
 #define REC_WRAP	UINT32_MAX
 #define REC_MAX		8192		/* longest line kept whole */
 #define IDLE_MS		200		/* a reader's poll backstop */
+#define LINGER_MS	10		/* woken: let lines gather this long */
+#define BATCH_BYTES	(64 * 1024)	/* one write, at most (about) */
+#define STAMP_MAX	64		/* "time=...Z " */
 
 enum { S_STDERR, S_SYSLOG, S_FILE };
 
@@ -63,6 +69,11 @@ struct sink {
 	_Atomic int sleeping;
 	_Atomic int done;
 	int efd;
+	char *out;			/* the reader's batch: BATCH_BYTES +
+					 * one line */
+	size_t outlen;
+	unsigned outlines;		/* lines in it (not the lost note) */
+	uint64_t out_note;		/* failed count its note reports */
 	pthread_t th;
 	int running;
 };
@@ -227,6 +238,77 @@ sink_put(struct sink *k, int which, const struct rec *r, const char *line,
 	atomic_fetch_add(&k->written, 1);
 }
 
+/* The batch: lines formatted as sink_write() would, written together.
+ * A failed write loses every line of the batch (counted as failed). */
+static int
+file_write(const char *buf, size_t n)
+{
+	if (lg.fd >= 0 && !lg.full && lg.size + (off_t)n > LOG_FILE_MAX)
+		rotate();
+	if (lg.fd < 0 || lg.full)
+		return -1;
+	lg.size += (off_t)n;
+	return write_all(lg.fd, buf, n);
+}
+
+static void
+batch_flush(struct sink *k, int which, uint64_t *reported)
+{
+	int rc;
+
+	if (k->outlen == 0)
+		return;
+	rc = which == S_STDERR ? write_all(STDERR_FILENO, k->out, k->outlen) :
+	    file_write(k->out, k->outlen);
+	if (rc == 0) {
+		if (k->out_note)
+			*reported = k->out_note;
+		atomic_store(&k->failing, 0);
+		atomic_fetch_add(&k->written, k->outlines);
+	} else {
+		atomic_fetch_add(&k->failed, k->outlines);
+		atomic_store(&k->failing, 1);
+	}
+	k->outlen = 0;
+	k->outlines = 0;
+	k->out_note = 0;
+}
+
+static void
+batch_line(struct sink *k, int64_t ns, const char *line, size_t n)
+{
+	if (n > REC_MAX)
+		n = REC_MAX;
+	k->outlen += stamp(k->out + k->outlen, STAMP_MAX, ns);
+	memcpy(k->out + k->outlen, line, n);
+	k->outlen += n;
+	k->out[k->outlen++] = '\n';
+}
+
+/* Lines lost before are said to be lost at the start of a batch. */
+static void
+batch_put(struct sink *k, int which, const struct rec *r, const char *line,
+    uint64_t *reported)
+{
+	uint64_t failed;
+	char note[256];
+	int len;
+
+	if (k->outlen == 0 && (failed = atomic_load_explicit(&k->failed,
+	    memory_order_relaxed)) > *reported) {
+		len = snprintf(note, sizeof(note), "event=log-lost sink=%s "
+		    "lines=%llu msg=\"writing to the %s sink failed\"",
+		    k->name, (unsigned long long)(failed - *reported),
+		    k->name);
+		batch_line(k, r->real_ns, note, (size_t)len);
+		k->out_note = failed;
+	}
+	batch_line(k, r->real_ns, line, r->len);
+	k->outlines++;
+	if (k->outlen >= BATCH_BYTES)
+		batch_flush(k, which, reported);
+}
+
 /* ---- the rings ---- */
 
 static uint32_t
@@ -301,6 +383,7 @@ reader(void *arg)
 	struct pollfd pfd = { k->efd, POLLIN, 0 };
 	uint64_t junk, reported = 0;
 	struct rec r;
+	int woken;
 
 	for (;;) {
 		uint32_t tail = atomic_load_explicit(&k->tail,
@@ -317,8 +400,12 @@ reader(void *arg)
 				tail += RING_BYTES - off;
 				continue;
 			}
-			sink_put(k, which, &r, k->buf + off + REC_HDR,
-			    &reported);
+			if (which == S_SYSLOG)
+				sink_put(k, which, &r, k->buf + off + REC_HDR,
+				    &reported);
+			else
+				batch_put(k, which, &r, k->buf + off +
+				    REC_HDR, &reported);
 			tail += rec_size(r.len);
 			atomic_store_explicit(&k->tail, tail,
 			    memory_order_release);
@@ -326,15 +413,22 @@ reader(void *arg)
 			    memory_order_acquire);
 		}
 		atomic_store_explicit(&k->tail, tail, memory_order_release);
+		batch_flush(k, which, &reported);
 		if (which == S_FILE && atomic_exchange(&lg.reopen, 0))
 			file_reopen();
 		if (atomic_load(&lg.stop))
 			break;
 		atomic_store(&k->sleeping, 1);
-		if (atomic_load(&k->head) == tail && !atomic_load(&lg.stop) &&
-		    poll(&pfd, 1, IDLE_MS) > 0)
+		woken = atomic_load(&k->head) == tail &&
+		    !atomic_load(&lg.stop) && poll(&pfd, 1, IDLE_MS) > 0;
+		if (woken)
 			(void)!read(k->efd, &junk, sizeof(junk));
 		atomic_store(&k->sleeping, 0);
+		/* Not woken again while it lingers (it is not sleeping);
+		 * a stop waits for the linger, at most LINGER_MS. */
+		if (woken && !atomic_load(&lg.stop) &&
+		    poll(&pfd, 1, LINGER_MS) > 0)
+			(void)!read(k->efd, &junk, sizeof(junk));
 	}
 	atomic_store(&k->done, 1);
 	return NULL;
@@ -347,6 +441,7 @@ start_reader(struct sink *k)
 	int rc;
 
 	if ((k->buf = malloc(RING_BYTES)) == NULL ||
+	    (k->out = malloc(BATCH_BYTES + STAMP_MAX + REC_MAX + 1)) == NULL ||
 	    (k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		return -1;
 	/* Signals are the event loop's (signalfd): never a reader's. */

@@ -62,6 +62,11 @@ static struct {
 	struct ctl *ctl;
 	struct spawner sp;
 	struct verdict v;
+	/* Decisions of the burst being answered: their lines are formatted
+	 * once the burst's verdicts are sent (on_sent), not before. */
+	struct verdict vs[QUEUE_RECV_BURST];
+	int64_t vs_ms[QUEUE_RECV_BURST];
+	unsigned nvs;
 	/* Protected packets whose verdict waits for a completion to settle
 	 * (verdict.h); the kernel keeps them in the queue meanwhile. */
 	struct held {
@@ -528,7 +533,7 @@ static int
 on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
     size_t wire)
 {
-	struct verdict *v = &D.v;
+	struct verdict *v = D.nvs < QUEUE_RECV_BURST ? &D.vs[D.nvs] : &D.v;
 	int64_t now = now_ms();
 
 	D.run.state->real_s = real_ms() / 1000;
@@ -545,8 +550,23 @@ on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
 		D.held[D.nheld++] = (struct held){ id, v->hold_until, v->pkt };
 		return QUEUE_HOLD;
 	}
-	log_verdict(v, now);
+	if (v == &D.v)
+		log_verdict(v, now);
+	else
+		D.vs_ms[D.nvs++] = now;
 	return v->accept ? QUEUE_ACCEPT : QUEUE_DROP;
+}
+
+/* A burst's verdicts are sent: now its lines. */
+static void
+on_sent(void *arg)
+{
+	unsigned i;
+
+	(void)arg;
+	for (i = 0; i < D.nvs; i++)
+		log_verdict(&D.vs[i], D.vs_ms[i]);
+	D.nvs = 0;
 }
 
 /* The knock queue let packets through unseen (it was full): a scan's
@@ -1197,7 +1217,8 @@ serve(struct queue *q, int budget, int *busy)
 	int n;
 
 	log_hold();
-	n = queue_process(q, budget, on_packet, on_gap, q, err, sizeof(err));
+	n = queue_process(q, budget, &(struct queue_cbs){ on_packet, on_gap,
+	    on_sent }, q, err, sizeof(err));
 	log_release();
 	if (n >= budget)
 		*busy = 1;

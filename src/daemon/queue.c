@@ -41,14 +41,16 @@
 /* Requested socket receive buffer; the kernel doubles it.  Holds
  * QUEUE_MAXLEN small packets with room to spare. */
 #define QUEUE_RCVBUF		(8 * 1024 * 1024)
-/* One recv returns one netlink skb: a packet message is at most the copy
- * range plus a few hundred bytes of attributes. */
+/* One datagram is one netlink skb: a packet message is at most the copy
+ * range plus a few hundred bytes of attributes.  The config acks are read
+ * into a buffer of QUEUE_RECV_BUF; packets in bursts of up to
+ * QUEUE_RECV_BURST datagrams per recvmmsg, each into a slot of
+ * QUEUE_SLOT bytes (a datagram cut short is dropped by its id). */
 #define QUEUE_RECV_BUF		(64 * 1024)
+#define QUEUE_SLOT		(8 * 1024)
 /* Verdicts sent per sendto; one message is 32 bytes. */
-#define QUEUE_VERDICT_BATCH	64
+#define QUEUE_VERDICT_BATCH	QUEUE_RECV_BURST
 #define QUEUE_VERDICT_MSG	64	/* room reserved per verdict message */
-/* Packets per queue_process call, so a flood cannot starve the rest of the
- * event loop; poll reports the fd readable again at once. */
 /* Room for one config message (about 80 bytes). */
 #define QUEUE_CONFIG_MSG	256
 /* How long to wait for a config ack (it is sent synchronously). */
@@ -59,12 +61,18 @@ struct queue {
 	unsigned		 num;
 	uint32_t		 seq;
 	char			*rbuf;		/* QUEUE_RECV_BUF */
+	char			*slots;		/* QUEUE_RECV_BURST * QUEUE_SLOT */
+	struct mmsghdr		 mm[QUEUE_RECV_BURST];
+	struct iovec		 iov[QUEUE_RECV_BURST];
+	struct sockaddr_nl	 from[QUEUE_RECV_BURST];
 	char			*vbuf;		/* pending verdict messages */
 	size_t			 vlen;
 	/* Odd events, kept for debugging; nothing reads them yet. */
 	uint64_t		 enobufs;	/* recv overruns */
 	uint64_t		 kerrors;	/* error replies, bad messages */
 	uint64_t		 noid;		/* packets without an id */
+	uint64_t		 truncated;	/* datagrams cut short */
+	uint64_t		 foreign;	/* datagrams not from the kernel */
 	uint64_t		 lost;		/* ids skipped: packets unseen */
 	uint32_t		 last_id;
 	int			 have_id;
@@ -75,8 +83,7 @@ struct queue {
 /* Context of one mnl_cb_run over received packet messages. */
 struct rx {
 	struct queue	*q;
-	queue_cb	 cb;
-	queue_gap_cb	 gap;
+	const struct queue_cbs *cb;
 	void		*arg;
 	int		 handled;
 	int		 send_errno;	/* a verdict could not be sent */
@@ -158,6 +165,24 @@ packet_parse(const struct nlmsghdr *nlh, uint32_t *id,
 	return 0;
 }
 
+/* Ids run 1, 2, 3...: a jump means packets we never saw. */
+static void
+note_id(struct rx *rx, uint32_t id)
+{
+	struct queue *q = rx->q;
+
+	if (q->have_id && id != q->last_id + 1) {
+		uint32_t skipped = id - q->last_id - 1;
+
+		q->lost += skipped;
+		if (rx->cb->gap != NULL)
+			rx->cb->gap(rx->arg, skipped);
+	}
+	q->last_id = id;
+	q->have_id = 1;
+	rx->handled++;
+}
+
 /* mnl_cb_run callback: decide one packet and queue its verdict. */
 static int
 rx_packet(const struct nlmsghdr *nlh, void *data)
@@ -175,18 +200,8 @@ rx_packet(const struct nlmsghdr *nlh, void *data)
 		q->noid++;
 		return MNL_CB_OK;
 	}
-	/* Ids run 1, 2, 3...: a jump means packets we never saw. */
-	if (q->have_id && id != q->last_id + 1) {
-		uint32_t skipped = id - q->last_id - 1;
-
-		q->lost += skipped;
-		if (rx->gap != NULL)
-			rx->gap(rx->arg, skipped);
-	}
-	q->last_id = id;
-	q->have_id = 1;
-	rx->handled++;
-	switch (pkt != NULL ? rx->cb(rx->arg, id, pkt, len, wire) :
+	note_id(rx, id);
+	switch (pkt != NULL ? rx->cb->packet(rx->arg, id, pkt, len, wire) :
 	    QUEUE_DROP) {
 	case QUEUE_ACCEPT:
 		verdict = NF_ACCEPT;
@@ -359,6 +374,7 @@ queue_free(struct queue *q)
 	if (q->nl != NULL)
 		mnl_socket_close(q->nl);
 	free(q->rbuf);
+	free(q->slots);
 	free(q->vbuf);
 	free(q);
 }
@@ -367,16 +383,21 @@ static struct queue *
 queue_alloc(unsigned num)
 {
 	struct queue *q;
+	unsigned i;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->num = num;
 	q->rbuf = malloc(QUEUE_RECV_BUF);
+	q->slots = malloc((size_t)QUEUE_RECV_BURST * QUEUE_SLOT);
 	q->vbuf = malloc(QUEUE_VERDICT_BATCH * QUEUE_VERDICT_MSG);
-	if (q->rbuf == NULL || q->vbuf == NULL) {
+	if (q->rbuf == NULL || q->slots == NULL || q->vbuf == NULL) {
 		queue_free(q);
 		return NULL;
 	}
+	for (i = 0; i < QUEUE_RECV_BURST; i++)
+		q->iov[i] = (struct iovec){ q->slots + i * QUEUE_SLOT,
+		    QUEUE_SLOT };
 	return q;
 }
 
@@ -425,15 +446,46 @@ queue_fd(const struct queue *q)
 	return mnl_socket_get_fd(q->nl);
 }
 
-/* One datagram from the socket.  Bytes, 0 when nothing is waiting,
- * -1 on a real error. */
-static ssize_t
-recv_one(struct queue *q)
+/* A datagram cut short at the slot's end: its first attribute is the
+ * packet header (the kernel puts it first), enough to drop it by id. */
+static void
+drop_truncated(struct rx *rx, const char *buf, size_t n)
 {
-	ssize_t n;
+	struct queue *q = rx->q;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	const struct nlattr *a;
+	const struct nfqnl_msg_packet_hdr *ph;
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
 
+	q->truncated++;
+	if (n < off + sizeof(*a) + sizeof(*ph) || !is_packet_msg(nlh))
+		return;
+	a = (const struct nlattr *)(buf + off);
+	if ((a->nla_type & NLA_TYPE_MASK) != NFQA_PACKET_HDR ||
+	    a->nla_len < sizeof(*a) + sizeof(*ph))
+		return;
+	ph = (const struct nfqnl_msg_packet_hdr *)(a + 1);
+	note_id(rx, ntohl(ph->packet_id));
+	if (verdict_add(q, ntohl(ph->packet_id), NF_DROP) < 0)
+		rx->send_errno = errno;
+}
+
+/* Up to want datagrams, without waiting.  Their number, 0 when nothing
+ * is waiting, -1 on a real error. */
+static int
+recv_burst(struct queue *q, unsigned want)
+{
+	unsigned i;
+	int n;
+
+	for (i = 0; i < want; i++) {
+		q->mm[i].msg_hdr = (struct msghdr){ .msg_name = &q->from[i],
+		    .msg_namelen = sizeof(q->from[i]), .msg_iov = &q->iov[i],
+		    .msg_iovlen = 1 };
+	}
 	for (;;) {
-		n = mnl_socket_recvfrom(q->nl, q->rbuf, QUEUE_RECV_BUF);
+		n = recvmmsg(mnl_socket_get_fd(q->nl), q->mm, want,
+		    MSG_DONTWAIT, NULL);
 		if (n >= 0)
 			return n;
 		if (errno == EAGAIN)
@@ -445,21 +497,55 @@ recv_one(struct queue *q)
 	}
 }
 
-int
-queue_process(struct queue *q, int budget, queue_cb cb, queue_gap_cb gap,
-    void *arg, char *err, size_t errlen)
+/* The datagrams of one burst: decide each packet, then one sendto for
+ * all their verdicts, before the next receive (a packet's verdict never
+ * waits for a syscall that may find nothing). */
+static void
+rx_burst(struct queue *q, struct rx *rx, int n)
 {
-	struct rx rx = { .q = q, .cb = cb, .gap = gap, .arg = arg };
-	ssize_t n = 0;
+	int i;
 
-	while (rx.handled < budget && rx.send_errno == 0) {
-		if ((n = recv_one(q)) <= 0)
-			break;
+	for (i = 0; i < n && rx->send_errno == 0; i++) {
+		const char *buf = q->slots + (size_t)i * QUEUE_SLOT;
+		size_t len = q->mm[i].msg_len;
+
+		if (q->from[i].nl_pid != 0) {	/* only the kernel speaks */
+			q->foreign++;
+			continue;
+		}
+		if (q->mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			drop_truncated(rx, buf, len);
+			continue;
+		}
 		/* -1 is also an error reply (e.g. a verdict for an id the
 		 * kernel no longer holds): count it and go on. */
-		if (mnl_cb_run(q->rbuf, (size_t)n, 0, 0, rx_packet, &rx) < 0 &&
-		    rx.send_errno == 0)
+		if (mnl_cb_run(buf, len, 0, 0, rx_packet, rx) < 0 &&
+		    rx->send_errno == 0)
 			q->kerrors++;
+	}
+	if (rx->send_errno == 0 && verdict_flush(q) < 0)
+		rx->send_errno = errno;
+	if (rx->cb->sent != NULL)
+		rx->cb->sent(rx->arg);
+}
+
+int
+queue_process(struct queue *q, int budget, const struct queue_cbs *cbs,
+    void *arg, char *err, size_t errlen)
+{
+	struct rx rx = { .q = q, .cb = cbs, .arg = arg };
+	unsigned want;
+	int n = 0;
+
+	while (rx.handled < budget && rx.send_errno == 0) {
+		want = (unsigned)(budget - rx.handled);
+		if (want > QUEUE_RECV_BURST)
+			want = QUEUE_RECV_BURST;
+		if ((n = recv_burst(q, want)) <= 0)
+			break;
+		rx_burst(q, &rx, n);
+		if ((unsigned)n < want)		/* the socket is empty */
+			break;
 	}
 	if (n < 0) {
 		snprintf(err, errlen, "queue %u: recv: %s", q->num,
@@ -467,8 +553,6 @@ queue_process(struct queue *q, int budget, queue_cb cb, queue_gap_cb gap,
 		(void)verdict_flush(q);
 		return -1;
 	}
-	if (rx.send_errno == 0 && verdict_flush(q) < 0)
-		rx.send_errno = errno;
 	if (rx.send_errno != 0) {
 		snprintf(err, errlen, "queue %u: verdict: %s", q->num,
 		    strerror(rx.send_errno));

@@ -18,6 +18,16 @@ typedef int (*queue_cb)(void *arg, uint32_t id, const uint8_t *pkt,
     size_t len, size_t wire);
 /* n packets went by unseen, just before the next one. */
 typedef void (*queue_gap_cb)(void *arg, uint32_t n);
+/* The verdicts of the packets given to queue_cb so far are sent (the
+ * place for work that need not delay them, such as log lines). */
+typedef void (*queue_sent_cb)(void *arg);
+struct queue_cbs {
+	queue_cb	packet;
+	queue_gap_cb	gap;		/* may be NULL */
+	queue_sent_cb	sent;		/* may be NULL */
+};
+/* Packets are read in bursts of at most this many. */
+#define QUEUE_RECV_BURST	32
 
 struct queue_kstats {
 	uint64_t queue_total;	/* packets waiting in the kernel */
@@ -41,7 +51,7 @@ int queue_fd(const struct queue *q);
  * too: a knock flood delays a granted user by this many packets, not by
  * a whole budget. */
 #define QUEUE_KNOCK_SHARE	128
-int queue_process(struct queue *q, int budget, queue_cb cb, queue_gap_cb gap,
+int queue_process(struct queue *q, int budget, const struct queue_cbs *cbs,
     void *arg, char *err, size_t errlen);
 /* The verdict for a packet held by the callback: 0, or -1 with errno. */
 int queue_verdict(struct queue *q, uint32_t id, int accept);

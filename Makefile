@@ -152,8 +152,10 @@ demo: deps all
 	bash tests/e2e/demo.sh
 
 # Numbers, not pass/fail: connect latency, verdict throughput, flood memory.
-bench: $(B)/gatekeeperd $(B)/gatekeeperctl $(B)/bench-spa $(B)/minloop
+bench: $(B)/gatekeeperd $(B)/gatekeeperctl $(B)/bench-spa $(B)/bench-verdict \
+    $(B)/minloop
 	$(B)/bench-spa
+	$(B)/bench-verdict
 	GKD=$(CURDIR)/$(B)/gatekeeperd bash tests/e2e/bench.sh
 
 # The floor: an NFQUEUE loop with no logic, per packet or in bursts.
@@ -161,6 +163,12 @@ $(B)/minloop: tests/bench/minloop.c
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_IO) $(LDFLAGS) -o $@ $< \
 	    $(LIBS_IO)
+
+# The pure decision alone, per core, from 1 to 1M tracked sources.
+$(B)/bench-verdict: tests/bench/bench_verdict.c $(B)/libcore.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(INC_core) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ \
+	    $(LIBS_CRYPTO)
 
 # The SPA codec alone, per core.
 $(B)/bench-spa: tests/bench/bench_spa.c $(B)/libcore.a

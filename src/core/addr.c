@@ -24,9 +24,29 @@ addr_parse(const char *s, struct addr *out)
 const char *
 addr_format(const struct addr *a, char *buf, size_t len)
 {
+	char v4[16], *p = v4;
+	unsigned i, o;
+
 	if (len == 0)
 		return buf;
-	if ((a->family != AF_INET && a->family != AF_INET6) ||
+	if (a->family == AF_INET) {	/* inet_ntop's goes through sprintf */
+		for (i = 0; i < 4; i++) {
+			o = a->b[i];
+			if (o >= 100)
+				*p++ = (char)('0' + o / 100);
+			if (o >= 10)
+				*p++ = (char)('0' + o / 10 % 10);
+			*p++ = (char)('0' + o % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		if ((size_t)(p - v4) > len)
+			strncpy(buf, "?", len);
+		else
+			memcpy(buf, v4, (size_t)(p - v4));
+		buf[len - 1] = '\0';
+		return buf;
+	}
+	if (a->family != AF_INET6 ||
 	    inet_ntop(a->family, a->b, buf, (socklen_t)len) == NULL)
 		strncpy(buf, "?", len);
 	buf[len - 1] = '\0';

@@ -1,5 +1,4 @@
 /* logfmt: build key=value log lines and format gatekeeper's events (pure). */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,15 +55,39 @@ needs_quotes(const char *v)
 	return 0;
 }
 
-/* " key=" in one piece, so a cut never splits it. */
+/* " key=" in one piece, so a cut never splits it.  (No snprintf here or
+ * below: a line is formatted for every verdict.) */
 static void
 put_key(struct lf *l, const char *key)
 {
 	char k[64];
-	int n = snprintf(k, sizeof(k), "%s%s=", l->len ? " " : "", key);
+	size_t n = 0, kl = strlen(key);
 
-	put(l, k, n < 0 ? 0 : (size_t)n < sizeof(k) ? (size_t)n :
-	    sizeof(k) - 1);
+	if (kl > sizeof(k) - 2)
+		kl = sizeof(k) - 2;
+	if (l->len)
+		k[n++] = ' ';
+	memcpy(k + n, key, kl);
+	n += kl;
+	if (n < sizeof(k))
+		k[n++] = '=';
+	put(l, k, n);
+}
+
+/* Decimal digits of v at p (room for 20); their number. */
+static size_t
+put_dec(char *p, uint64_t v)
+{
+	char d[20];
+	size_t n = 0, i;
+
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		p[i] = d[n - 1 - i];
+	return n;
 }
 
 void
@@ -99,7 +122,7 @@ lf_u64(struct lf *l, const char *key, uint64_t val)
 {
 	char num[24];
 
-	snprintf(num, sizeof(num), "%" PRIu64, val);
+	num[put_dec(num, val)] = '\0';
 	lf_str(l, key, num);
 }
 
@@ -107,8 +130,12 @@ void
 lf_i64(struct lf *l, const char *key, int64_t val)
 {
 	char num[24];
+	size_t n = 0;
 
-	snprintf(num, sizeof(num), "%" PRId64, val);
+	if (val < 0)
+		num[n++] = '-';
+	n += put_dec(num + n, val < 0 ? 0 - (uint64_t)val : (uint64_t)val);
+	num[n] = '\0';
 	lf_str(l, key, num);
 }
 
@@ -123,9 +150,15 @@ lf_addr(struct lf *l, const char *key, const struct addr *a)
 void
 lf_port(struct lf *l, const char *key, uint16_t port, uint8_t proto)
 {
-	char buf[16];
+	const char *name = pkt_proto_name(proto);
+	char buf[32];
+	size_t n = put_dec(buf, port), k = strlen(name);
 
-	snprintf(buf, sizeof(buf), "%u/%s", port, pkt_proto_name(proto));
+	buf[n++] = '/';
+	if (k > sizeof(buf) - n - 1)
+		k = sizeof(buf) - n - 1;
+	memcpy(buf + n, name, k);
+	buf[n + k] = '\0';
 	lf_str(l, key, buf);
 }
 
@@ -171,7 +204,8 @@ void
 logfmt_knock(struct lf *l, const struct config *cfg, const struct addr *src,
     const struct knock_event *ev)
 {
-	char stage[16];
+	char stage[48];
+	size_t n;
 
 	lf_str(l, "event", ev->type <= KEV_LOCKOUT ?
 	    knock_events[ev->type] : "knock-?");
@@ -183,7 +217,10 @@ logfmt_knock(struct lf *l, const struct config *cfg, const struct addr *src,
 		lf_u64(l, "expires_in", cfg->opt.lockout_time);
 		return;
 	}
-	snprintf(stage, sizeof(stage), "%u/%u", ev->stage, ev->len);
+	n = put_dec(stage, ev->stage);
+	stage[n++] = '/';
+	n += put_dec(stage + n, ev->len);
+	stage[n] = '\0';
 	lf_str(l, "stage", stage);
 }
 

@@ -19,6 +19,16 @@ START_TEST(parse_and_format)
 	ck_assert_int_eq(addr_parse("2001:db8::1", &a), 0);
 	ck_assert_int_eq(a.family, AF_INET6);
 	ck_assert_str_eq(addr_format(&a, buf, sizeof(buf)), "2001:db8::1");
+	/* IPv4 is formatted by hand: every octet width, and a short buffer. */
+	static const char *const v4[] = { "0.0.0.0", "255.255.255.255",
+	    "10.0.100.9", "1.22.103.240" };
+	for (unsigned i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		ck_assert_int_eq(addr_parse(v4[i], &a), 0);
+		ck_assert_str_eq(addr_format(&a, buf, sizeof(buf)), v4[i]);
+	}
+	ck_assert_int_eq(addr_parse("192.0.2.7", &a), 0);
+	ck_assert_str_eq(addr_format(&a, buf, 9), "?");
+	ck_assert_str_eq(addr_format(&a, buf, 10), "192.0.2.7");
 	ck_assert_int_eq(addr_parse("example.org", &a), -1);
 	ck_assert_int_eq(addr_parse("", &a), -1);
 	ck_assert_int_eq(addr_parse("1.2.3.4.5", &a), -1);

@@ -1,0 +1,265 @@
+/*
+ * bench-verdict: what the daemon's pure decision costs per packet as the
+ * number of tracked sources grows from 1 to 1,048,576 (Max_Sources'
+ * limit), and what a tracked source costs in memory.  The packets go
+ * through verdict_decide() as raw IPv4 bytes, exactly as the queue hands
+ * them over, and each verdict's log line is formatted into a buffer as
+ * the daemon does (whether the rate limit would then print it or not).
+ * Prints numbers; asserts only that the workload does what it claims (N
+ * sources tracked, each packet a knock that counts).
+ *
+ *   tracked    Max_Sources = 1048576; N sources hold a first knock; each
+ *              packet comes from one of them (random), knocking the first
+ *              port again with a new sequence number: a lookup, a reset
+ *              and a new attempt, the table's size unchanged.
+ *   flood      Max_Sources = N, full; each packet a first knock from a
+ *              source never seen: an eviction and an insert (a spoofed
+ *              flood once the table is full).
+ *
+ * Memory: the knock table's bytes in use (knock_memory) per tracked
+ * source, the record alone, and the process's RSS growth while filling.
+ * Usage: bench-verdict [PACKETS per row].
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "config.h"
+#include "grant.h"
+#include "knock.h"
+#include "logfmt.h"
+#include "scanwatch.h"
+#include "verdict.h"
+
+#define CONF "[options]\nMax_Sources = %u\nLockout_After = 0\n\n" \
+	"[ssh]\nSequence = 7000,8000,9000\nSeq_Timeout = 30\n" \
+	"Open_Ports = 22\n"
+
+static const struct siphash_key key = { 0x0123456789abcdefULL,
+	0xfedcba9876543210ULL };
+static volatile size_t sink;
+
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static long
+rss_kb(void)
+{
+	long pages = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res * 4;
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 16);
+}
+
+/* An IPv4 TCP SYN from 10.0.0.0 + src to 192.0.2.1:dport. */
+static size_t
+syn(uint8_t *b, uint32_t src, uint16_t dport, uint32_t seq)
+{
+	memset(b, 0, 40);
+	b[0] = 0x45;
+	b[3] = 40;
+	b[8] = 64;
+	b[9] = IPPROTO_TCP;
+	src += 0x0a000000u;
+	b[12] = (uint8_t)(src >> 24);
+	b[13] = (uint8_t)(src >> 16);
+	b[14] = (uint8_t)(src >> 8);
+	b[15] = (uint8_t)src;
+	b[16] = 192, b[17] = 0, b[18] = 2, b[19] = 1;
+	b[20] = 0x9c, b[21] = 0x40;		/* source port 40000 */
+	b[22] = (uint8_t)(dport >> 8);
+	b[23] = (uint8_t)dport;
+	memcpy(b + 24, &seq, 4);
+	b[32] = 0x50;				/* data offset 5 */
+	b[33] = 0x02;				/* SYN */
+	b[34] = 0xfa, b[35] = 0xf0;
+	return 40;
+}
+
+struct bench {
+	struct config cfg;
+	struct knock_table *kt;
+	struct grant_table *gt;
+	struct scanwatch *sw;
+	struct gk_state s;
+	struct verdict v;
+	int64_t ms;
+	unsigned stage1;	/* packets that (re)started an attempt */
+};
+
+static int
+bench_init(struct bench *b, unsigned max_sources)
+{
+	struct cfg_errors err;
+	char text[256];
+	int n = snprintf(text, sizeof(text), CONF, max_sources);
+
+	memset(b, 0, sizeof(*b));
+	if (config_parse(text, (size_t)n, "bench.conf", &b->cfg, &err) != 0) {
+		fprintf(stderr, "bench-verdict: config: %s\n", err.msg[0]);
+		return -1;
+	}
+	b->kt = knock_new(max_sources, &b->cfg, &key);
+	b->gt = grant_new(max_sources, &key);
+	b->sw = sw_new(max_sources, &key);
+	if (b->kt == NULL || b->gt == NULL || b->sw == NULL)
+		return -1;
+	verdict_init(&b->s, &b->cfg, b->kt, b->gt, b->sw);
+	b->ms = 1000000;
+	return 0;
+}
+
+static void
+bench_free(struct bench *b)
+{
+	knock_free(b->kt);
+	grant_free(b->gt);
+	sw_free(b->sw);
+}
+
+/* One packet, decided and its line formatted; the clock moves 1 ms per
+ * 1024 packets. */
+static void
+one(struct bench *b, uint32_t src, uint16_t dport, uint32_t seq, int fmt)
+{
+	uint8_t pkt[40];
+	char line[LOGFMT_LINE_MAX];
+	struct lf l;
+	size_t n = syn(pkt, src, dport, seq);
+	unsigned i;
+
+	verdict_decide(&b->s, pkt, n, 0, b->ms, &b->v);
+	for (i = 0; i < b->v.nev; i++)
+		if (b->v.ev[i].type == KEV_STAGE && b->v.ev[i].stage == 1)
+			b->stage1++;
+	if (fmt) {
+		for (i = 0; i < b->v.nev; i++) {
+			lf_init(&l, line, sizeof(line));
+			logfmt_knock(&l, &b->cfg, &b->v.pkt.src, &b->v.ev[i]);
+			sink += l.len;
+		}
+		lf_init(&l, line, sizeof(line));
+		logfmt_verdict(&l, &b->cfg, &b->v);
+		sink += l.len;
+	}
+	if ((seq & 1023) == 0)
+		b->ms++;
+}
+
+/* Fill sources 0..n-1 with a first knock. */
+static void
+fill(struct bench *b, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		one(b, i, 7000, i + 1, 0);
+}
+
+static int
+row_tracked(unsigned n, unsigned packets, int fmt)
+{
+	struct bench b;
+	struct knock_stats st;
+	long r0, r1;
+	double t0, t;
+	unsigned i;
+
+	r0 = rss_kb();
+	if (bench_init(&b, CFG_LIM_MAX_SOURCES) != 0)
+		return -1;
+	fill(&b, n);
+	r1 = rss_kb();
+	st = b.kt->st;
+	b.stage1 = 0;
+	t0 = now_s();
+	for (i = 0; i < packets; i++)
+		one(&b, next_rand() % n, 7000, (uint32_t)n + i + 1, fmt);
+	t = now_s() - t0;
+	if (st.used != n || b.stage1 != packets) {
+		fprintf(stderr, "bench-verdict: %u sources tracked, %u of %u "
+		    "packets counted\n", st.used, b.stage1, packets);
+		bench_free(&b);
+		return -1;
+	}
+	printf("tracked %8u: %6.0f ns/verdict%s | knock table %5.1f bytes per "
+	    "source (records %zu), RSS +%.1f bytes per source\n", n,
+	    t * 1e9 / packets, fmt ? " with its line" : "              ",
+	    (double)knock_memory(b.kt) / n, sizeof(struct knock_src),
+	    (double)(r1 - r0) * 1024 / n);
+	bench_free(&b);
+	return 0;
+}
+
+static int
+row_flood(unsigned n, unsigned packets)
+{
+	struct bench b;
+	double t0, t;
+	unsigned i;
+
+	if (bench_init(&b, n) != 0)
+		return -1;
+	fill(&b, n);
+	b.stage1 = 0;
+	t0 = now_s();
+	for (i = 0; i < packets; i++)
+		one(&b, n + i, 7000, i + 1, 1);
+	t = now_s() - t0;
+	if (b.kt->st.used != n || b.stage1 != packets) {
+		fprintf(stderr, "bench-verdict: flood: %u tracked, %u counted\n",
+		    b.kt->st.used, b.stage1);
+		bench_free(&b);
+		return -1;
+	}
+	printf("flood   %8u: %6.0f ns/verdict with its line (table full: "
+	    "an eviction each)\n", n, t * 1e9 / packets);
+	bench_free(&b);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const unsigned ns[] = { 1, 1000, 10000, 100000, 1048576 };
+	unsigned packets = argc > 1 ? (unsigned)atoi(argv[1]) : 2000000;
+	size_t i;
+
+	if (packets == 0)
+		packets = 2000000;
+	printf("bench-verdict: verdict_decide() per packet, one core, %u "
+	    "packets per row\n", packets);
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+		if (row_tracked(ns[i], packets, 0) != 0 ||
+		    row_tracked(ns[i], packets, 1) != 0)
+			return 1;
+	for (i = 1; i < sizeof(ns) / sizeof(ns[0]); i++)
+		if (row_flood(ns[i], packets) != 0)
+			return 1;
+	return 0;
+}

@@ -17,9 +17,14 @@
 #   6. the floor, side by side: minimal NFQUEUE loops (per packet, and in
 #      bursts with recvmmsg) and gatekeeperd on the same table, the loop
 #      pinned to CPU 0 and the clients and flooder to CPU 1: connect()
-#      latency to a granted port, CPU per verdict under a SYN flood.
-# (`make bench` runs bench-spa first: the codec's verifications/s per core.)
-# Knobs: N connects per latency sample, SECS seconds per flood.
+#      latency to a granted port idle, CPU per verdict and verdicts/s
+#      under a knock flood and a scan-guard flood, connect() during the
+#      knock flood; medians of per-round ratios against the targets.
+# (`make bench` runs bench-spa and bench-verdict first: the codec's
+# verifications/s per core, the decision's cost per tracked source.)
+# Knobs: N connects per latency sample, SECS seconds per flood; section
+# 6: IDLE_ROUNDS, ROUNDS (flood rounds), GKD_B=another/gatekeeperd,
+# FLOOR_ONLY=1 (section 6 alone), FLOOR_RAW=1 (every sample's row).
 # Like the tests, everything happens between namespaces made here:
 # floods go from the client namespace to the server namespace's address.
 . "$(dirname "$0")/lib.sh"

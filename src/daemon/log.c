@@ -19,6 +19,7 @@
  * tests read the log as events happen. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -74,6 +75,8 @@ struct sink {
 	size_t outlen;
 	unsigned outlines;		/* lines in it (not the lost note) */
 	uint64_t out_note;		/* failed count its note reports */
+	int out_lead;			/* it starts with a '\n' ending ... */
+	int torn;			/* ... the last write's cut line */
 	pthread_t th;
 	int running;
 };
@@ -238,40 +241,99 @@ sink_put(struct sink *k, int which, const struct rec *r, const char *line,
 	atomic_fetch_add(&k->written, 1);
 }
 
-/* The batch: lines formatted as sink_write() would, written together.
- * A failed write loses every line of the batch (counted as failed). */
+/* The batch: lines formatted as sink_write() would, written together in
+ * pieces that end at a line's end and, to a pipe, fit PIPE_BUF (written
+ * whole or not at all, also without blocking).  A write that fails counts
+ * as lost only the lines that did not get out whole; a line cut short is
+ * ended before the next batch, so no two lines run together. */
 static int
-file_write(const char *buf, size_t n)
+write_lines(int fd, const char *s, size_t n, size_t cap, size_t *done)
 {
+	size_t piece;
+	ssize_t r;
+
+	*done = 0;
+	while (*done < n) {
+		piece = n - *done;
+		if (piece > cap) {
+			const char *nl = memrchr(s + *done, '\n', cap);
+
+			piece = nl != NULL ? (size_t)(nl - (s + *done)) + 1 : cap;
+		}
+		r = write(fd, s + *done, piece);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		*done += (size_t)r;
+	}
+	return 0;
+}
+
+static int
+file_write(const char *buf, size_t n, size_t *done)
+{
+	int rc;
+
+	*done = 0;
 	if (lg.fd >= 0 && !lg.full && lg.size + (off_t)n > LOG_FILE_MAX)
 		rotate();
 	if (lg.fd < 0 || lg.full)
 		return -1;
-	lg.size += (off_t)n;
-	return write_all(lg.fd, buf, n);
+	rc = write_lines(lg.fd, buf, n, BATCH_BYTES, done);
+	lg.size += (off_t)*done;
+	return rc;
+}
+
+/* Newlines in s[0..n). */
+static unsigned
+count_lines(const char *s, size_t n)
+{
+	unsigned c = 0;
+	const char *p;
+
+	while (n > 0 && (p = memchr(s, '\n', n)) != NULL) {
+		c++;
+		n -= (size_t)(p - s) + 1;
+		s = p + 1;
+	}
+	return c;
 }
 
 static void
 batch_flush(struct sink *k, int which, uint64_t *reported)
 {
+	unsigned whole, lines;
+	size_t done;
 	int rc;
 
 	if (k->outlen == 0)
 		return;
-	rc = which == S_STDERR ? write_all(STDERR_FILENO, k->out, k->outlen) :
-	    file_write(k->out, k->outlen);
+	rc = which == S_STDERR ? write_lines(STDERR_FILENO, k->out,
+	    k->outlen, PIPE_BUF, &done) : file_write(k->out, k->outlen, &done);
+	whole = count_lines(k->out, done);
+	/* The batch's newlines: its lead (ending a cut line), its note,
+	 * then its lines. */
+	if (k->out_lead && whole > 0)
+		whole--;
+	if (k->out_note && whole > 0) {
+		whole--;
+		*reported = k->out_note;
+	}
+	lines = whole < k->outlines ? whole : k->outlines;
+	atomic_fetch_add(&k->written, lines);
 	if (rc == 0) {
-		if (k->out_note)
-			*reported = k->out_note;
 		atomic_store(&k->failing, 0);
-		atomic_fetch_add(&k->written, k->outlines);
 	} else {
-		atomic_fetch_add(&k->failed, k->outlines);
+		atomic_fetch_add(&k->failed, k->outlines - lines);
 		atomic_store(&k->failing, 1);
 	}
+	if (done > 0)
+		k->torn = k->out[done - 1] != '\n';
 	k->outlen = 0;
 	k->outlines = 0;
 	k->out_note = 0;
+	k->out_lead = 0;
 }
 
 static void
@@ -294,7 +356,11 @@ batch_put(struct sink *k, int which, const struct rec *r, const char *line,
 	char note[256];
 	int len;
 
-	if (k->outlen == 0 && (failed = atomic_load_explicit(&k->failed,
+	if (k->outlen == 0 && k->torn) {
+		k->out[k->outlen++] = '\n';
+		k->out_lead = 1;
+	}
+	if (k->outlines == 0 && (failed = atomic_load_explicit(&k->failed,
 	    memory_order_relaxed)) > *reported) {
 		len = snprintf(note, sizeof(note), "event=log-lost sink=%s "
 		    "lines=%llu msg=\"writing to the %s sink failed\"",
@@ -434,7 +500,7 @@ start_reader(struct sink *k)
 	int rc;
 
 	if ((k->buf = malloc(RING_BYTES)) == NULL ||
-	    (k->out = malloc(BATCH_BYTES + STAMP_MAX + REC_MAX + 1)) == NULL ||
+	    (k->out = malloc(BATCH_BYTES + 2 * STAMP_MAX + 256 + REC_MAX + 2)) == NULL ||
 	    (k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		return -1;
 	/* Signals are the event loop's (signalfd): never a reader's. */

@@ -203,6 +203,11 @@ START_TEST(failed_writes_are_counted_and_said)
 		read_some(fd, &g);
 	ck_assert_uint_eq(count(g.buf, "event=log-lost"), 1);
 	ck_assert_uint_eq(lost_said(g.buf), st.lost);
+	/* The lines the limit cut off are lost, those before it written
+	 * whole: a line cut short is ended, never run into the next. */
+	ck_assert_uint_eq(count(g.buf, "....\"\n"), 10 - st.lost);
+	ck_assert_uint_eq(count(g.buf, "time="), count(g.buf, "\n"));
+	ck_assert_uint_le(count(g.buf, "\n"), 10 - st.lost + 3);
 	free(g.buf);
 	close(fd);
 }

@@ -1,14 +1,17 @@
 /* knock: per-source knock sequence state machine in bounded tables (pure).
  *
  * Sources live in a chained hash table keyed with SipHash and a secret
- * seed (a remote sender cannot aim at one chain), and on an LRU list that
- * picks eviction candidates when the table is full.  A source's attempts
- * (one cell per door in progress) and the signatures of its recent counted
- * packets (history cells) hang off its record in singly linked lists of
- * cells from one pool; a source with nothing worth keeping is freed at
- * once.  Entries and cells are handed out from a free list first and then
- * from the never-used part of the arrays, so untouched memory stays
- * untouched.
+ * seed (a remote sender cannot aim at one chain).  The records are the
+ * buckets: slot b holds the head of bucket b's chain, and a new source
+ * takes its own bucket's slot when that is free, else a released slot
+ * (free list), else one never used (a rover over the array), else an
+ * evicted one: an eviction clock sweeps the slots, so no list is kept in
+ * order of use and a packet touches no other source's record.  A source's
+ * attempts (one cell per door in progress) and the signatures of its
+ * older counted packets (history cells) hang off its record in singly
+ * linked lists of cells from one pool; a source with nothing worth keeping
+ * is freed at once.  Cells come from a free list first and then from the
+ * never-used part of the pool.
  *
  * A packet that ends some attempt (reset or timeout) is one failure,
  * however many doors it ends, unless it is the right next knock of another
@@ -28,21 +31,24 @@
 
 #include "knock.h"
 
-_Static_assert(sizeof(struct knock_src) == 64, "a source is 64 bytes");
+#define LINE 64
+_Static_assert(sizeof(struct knock_src) == LINE, "a source is 64 bytes");
 _Static_assert(sizeof(union knock_cellu) == 16, "a cell is 16 bytes");
 _Static_assert(CFG_MAX_DOORS <= 64, "doors fit a 64-bit mask");
 
 /* Up to this many payload bytes tell two UDP packets apart. */
 #define SIG_BYTES 64
 
+/* src's bucket: its hash scaled to 0..cap-1 (any cap, no modulo). */
 static uint32_t
-src_hash(const struct knock_table *t, const struct addr *src)
+bucket_of(const struct knock_table *t, const struct addr *src)
 {
 	uint8_t k[17];
 
 	k[0] = src->family;
 	memcpy(k + 1, src->b, 16);
-	return (uint32_t)siphash24(&t->key, k, sizeof(k)) & (t->nbuckets - 1);
+	return (uint32_t)(((uint64_t)(uint32_t)siphash24(&t->key, k,
+	    sizeof(k)) * t->cap) >> 32);
 }
 
 static unsigned
@@ -72,15 +78,15 @@ knock_new(unsigned cap, const struct config *cfg,
 	for (d = 0; d < cfg->ndoors; d++)
 		if ((int64_t)cfg->door[d].seq_timeout * 1000 > t->hold_ms)
 			t->hold_ms = (int64_t)cfg->door[d].seq_timeout * 1000;
-	for (t->nbuckets = 16; t->nbuckets < cap; t->nbuckets <<= 1)
-		;
-	t->ent = calloc(cap, sizeof(*t->ent));
+	/* One line more, to start the records on a cache line. */
+	t->ent_mem = calloc((size_t)cap + 1, sizeof(*t->ent));
 	t->cell = calloc(t->ncells, sizeof(*t->cell));
-	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
-	if (t->ent == NULL || t->cell == NULL || t->bucket == NULL) {
+	if (t->ent_mem == NULL || t->cell == NULL) {
 		knock_free(t);
 		return NULL;
 	}
+	t->ent = (struct knock_src *)(((uintptr_t)t->ent_mem + LINE - 1) &
+	    ~(uintptr_t)(LINE - 1));
 	return t;
 }
 
@@ -89,23 +95,41 @@ knock_free(struct knock_table *t)
 {
 	if (t == NULL)
 		return;
-	free(t->ent);
+	free(t->ent_mem);
 	free(t->cell);
-	free(t->bucket);
 	free(t);
 }
 
 /* ---- sources ---- */
 
 static struct knock_src *
-find(const struct knock_table *t, const struct addr *src)
+find_in(const struct knock_table *t, uint32_t b, const struct addr *src)
 {
 	uint32_t i;
 
-	for (i = t->bucket[src_hash(t, src)]; i; i = t->ent[i - 1].hnext)
+	for (i = t->ent[b].head; i; i = t->ent[i - 1].hnext)
 		if (addr_equal(&t->ent[i - 1].src, src))
 			return &t->ent[i - 1];
 	return NULL;
+}
+
+static struct knock_src *
+find(const struct knock_table *t, const struct addr *src)
+{
+	return find_in(t, bucket_of(t, src), src);
+}
+
+/* bucket_of() for the packet's source: the verdict asks about the same
+ * source twice or more (locked? then the packet), one hash does. */
+static uint32_t
+bucket_memo(struct knock_table *t, const struct addr *src)
+{
+	if (!t->memo_ok || !addr_equal(&t->memo_src, src)) {
+		t->memo_b = bucket_of(t, src);
+		t->memo_src = *src;
+		t->memo_ok = 1;
+	}
+	return t->memo_b;
 }
 
 static uint32_t
@@ -114,32 +138,40 @@ idx1(const struct knock_table *t, const struct knock_src *e)
 	return (uint32_t)(e - t->ent) + 1;
 }
 
+/* The free list is doubly linked (hnext: next, attempts: previous), so a
+ * source can take its own bucket's slot off it. */
 static void
-lru_unlink(struct knock_table *t, struct knock_src *e)
+free_push(struct knock_table *t, struct knock_src *e)
 {
-	if (e->lru_prev)
-		t->ent[e->lru_prev - 1].lru_next = e->lru_next;
-	else
-		t->lru_head = e->lru_next;
-	if (e->lru_next)
-		t->ent[e->lru_next - 1].lru_prev = e->lru_prev;
-	else
-		t->lru_tail = e->lru_prev;
-	e->lru_prev = e->lru_next = 0;
+	e->flags = KS_FREE;
+	e->hnext = t->free_head;
+	e->attempts = 0;
+	if (t->free_head)
+		t->ent[t->free_head - 1].attempts = idx1(t, e);
+	t->free_head = idx1(t, e);
 }
 
 static void
-lru_push_front(struct knock_table *t, struct knock_src *e)
+free_unlink(struct knock_table *t, struct knock_src *e)
 {
-	uint32_t i = idx1(t, e);
+	if (e->attempts)
+		t->ent[e->attempts - 1].hnext = e->hnext;
+	else
+		t->free_head = e->hnext;
+	if (e->hnext)
+		t->ent[e->hnext - 1].attempts = e->attempts;
+	e->hnext = e->attempts = 0;
+	e->flags = 0;
+}
 
-	e->lru_prev = 0;
-	e->lru_next = t->lru_head;
-	if (t->lru_head)
-		t->ent[t->lru_head - 1].lru_prev = i;
-	t->lru_head = i;
-	if (t->lru_tail == 0)
-		t->lru_tail = i;
+/* Clear a slot, keeping its bucket's head. */
+static void
+slot_clear(struct knock_src *e)
+{
+	uint32_t head = e->head;
+
+	memset(e, 0, sizeof(*e));
+	e->head = head;
 }
 
 /* ---- cells ---- */
@@ -180,18 +212,16 @@ cell_unlink(struct knock_table *t, uint32_t *pp)
 static void
 release(struct knock_table *t, struct knock_src *e)
 {
-	uint32_t *pp = &t->bucket[src_hash(t, &e->src)], i = idx1(t, e);
+	uint32_t *pp = &t->ent[bucket_of(t, &e->src)].head, i = idx1(t, e);
 
 	while (*pp && *pp != i)
 		pp = &t->ent[*pp - 1].hnext;
 	if (*pp)
 		*pp = e->hnext;
-	lru_unlink(t, e);
 	chain_free(t, &e->attempts);
 	chain_free(t, &e->hist);
-	memset(e, 0, sizeof(*e));
-	e->hnext = t->free_head;
-	t->free_head = i;
+	slot_clear(e);
+	free_push(t, e);
 	t->st.used--;
 }
 
@@ -215,7 +245,8 @@ static int
 hist_fresh(const struct knock_table *t, const struct knock_src *e,
     int64_t now_ms)
 {
-	return e->hist != 0 && now_ms - e->last_ms <= t->hold_ms;
+	return (e->sig != 0 || e->hist != 0) &&
+	    now_ms - e->last_ms <= t->hold_ms;
 }
 
 /* A lockout that is over leaves nothing behind: a fresh start. */
@@ -268,6 +299,11 @@ worth(const struct knock_table *t, const struct config *cfg,
 	return w;
 }
 
+/* Slots the hand may pass looking for sources to examine: a table that
+ * is full of sources has one in every slot; one whose cell pool is dry
+ * has one in at least every 4 * (CFG_MAX_DOORS + KNOCK_HIST_CELLS). */
+#define EVICT_STEPS_MAX 4096
+
 /* Make room: see KNOCK_EVICT_SCAN.  Never touches pin.  1 if a source
  * was freed. */
 static int
@@ -275,29 +311,43 @@ evict_one(struct knock_table *t, const struct config *cfg, int64_t now_ms,
     const struct knock_src *pin)
 {
 	struct knock_src *e, *victim = NULL;
-	unsigned n, w, victim_w = ~0u;
-	uint32_t i;
+	uint32_t cand[KNOCK_EVICT_SCAN], i = t->hand;
+	unsigned n = 0, k, steps, w, victim_w = ~0u;
 
-	for (i = t->lru_tail, n = 0; i && n < KNOCK_EVICT_SCAN;
-	    i = e->lru_prev, n++) {
-		e = &t->ent[i - 1];
-		if (e == pin)
+	/* The candidates first, their first cells asked for at once: in a
+	 * large table each is a cache miss, and worth() needs them all. */
+	for (steps = 0; n < KNOCK_EVICT_SCAN && steps < EVICT_STEPS_MAX &&
+	    steps < t->cap; steps++, i = i + 1 < t->cap ? i + 1 : 0) {
+		e = &t->ent[i];
+		if (!(e->flags & KS_USED) || e == pin)
 			continue;
+		cand[n++] = i;
+		if (e->attempts)
+			__builtin_prefetch(&t->cell[e->attempts - 1]);
+	}
+	for (k = 0; k < n; k++) {
+		e = &t->ent[cand[k]];
 		w = worth(t, cfg, e, now_ms);
-		if (w == 0) {
-			t->st.reclaimed++;
-			release(t, e);
-			return 1;
-		}
-		if (w < victim_w) {
+		if (w < victim_w || (w == victim_w &&
+		    e->last_ms < victim->last_ms)) {
 			victim = e;
 			victim_w = w;
 		}
+		if (w == 0)
+			break;
 	}
+	/* One on: what it spared it examines again next time, as the tail
+	 * of a list in order of use would be. */
+	if (n > 0)
+		t->hand = cand[0] + 1 < t->cap ? cand[0] + 1 : 0;
 	if (victim == NULL)
 		return 0;
-	t->st.evicted++;
-	t->st.evicted_locked += locked(victim, now_ms);
+	if (victim_w == 0)
+		t->st.reclaimed++;
+	else {
+		t->st.evicted++;
+		t->st.evicted_locked += locked(victim, now_ms);
+	}
 	release(t, victim);
 	return 1;
 }
@@ -332,16 +382,28 @@ cell_alloc(struct knock_table *t, const struct config *cfg, int64_t now_ms,
 	return i;
 }
 
+/* A slot for a source of bucket b: b itself when free, else a released
+ * one, else one never used; NULL when every slot holds a source. */
 static struct knock_src *
-src_take(struct knock_table *t)
+slot_take(struct knock_table *t, uint32_t b)
 {
-	struct knock_src *e = NULL;
+	struct knock_src *e = &t->ent[b];
 
-	if (t->free_head) {
-		e = &t->ent[t->free_head - 1];
-		t->free_head = e->hnext;
-	} else if (t->fresh < t->cap)
-		e = &t->ent[t->fresh++];
+	if (e->flags & KS_USED) {
+		if (t->free_head)
+			e = &t->ent[t->free_head - 1];
+		else {
+			while (t->rover < t->cap && t->ent[t->rover].flags != 0)
+				t->rover++;
+			if (t->rover == t->cap)
+				return NULL;
+			e = &t->ent[t->rover++];
+		}
+	}
+	if (e->flags & KS_FREE)
+		free_unlink(t, e);
+	else
+		t->slots++;		/* first use: its memory is touched */
 	return e;
 }
 
@@ -349,21 +411,19 @@ static struct knock_src *
 insert(struct knock_table *t, const struct config *cfg,
     const struct addr *src, int64_t now_ms)
 {
-	struct knock_src *e = src_take(t);
-	uint32_t h;
+	uint32_t b = bucket_memo(t, src);
+	struct knock_src *e = slot_take(t, b);
 
 	if (e == NULL && evict_one(t, cfg, now_ms, NULL))
-		e = src_take(t);
+		e = slot_take(t, b);
 	if (e == NULL)
 		return NULL;
-	memset(e, 0, sizeof(*e));
+	slot_clear(e);
 	e->src = *src;
-	e->used = 1;
+	e->flags = KS_USED;
 	e->last_ms = now_ms;
-	h = src_hash(t, src);
-	e->hnext = t->bucket[h];
-	t->bucket[h] = idx1(t, e);
-	lru_push_front(t, e);
+	e->hnext = t->ent[b].head;
+	t->ent[b].head = idx1(t, e);
 	t->st.used++;
 	return e;
 }
@@ -410,6 +470,8 @@ hist_has(const struct knock_table *t, const struct knock_src *e,
 
 	if (!hist_fresh(t, e, now_ms))
 		return 0;
+	if (e->sig == sig)
+		return 1;
 	for (i = e->hist; i; i = t->cell[i - 1].h.next)
 		for (k = 0; k < KNOCK_HIST_SIGS; k++)
 			if (t->cell[i - 1].h.sig[k] == sig)
@@ -432,16 +494,16 @@ hist_pop_oldest(struct knock_table *t, struct knock_src *e)
 	return i;
 }
 
+/* Keep an older signature in the history cells (the oldest go first when
+ * a source has KNOCK_HIST_CELLS, or the pool is dry). */
 static void
-hist_add(struct knock_table *t, const struct config *cfg,
+hist_keep(struct knock_table *t, const struct config *cfg,
     struct knock_src *e, uint32_t sig, int64_t now_ms)
 {
 	struct knock_hcell *h;
 	uint32_t i, c;
 	unsigned k, ncells = 0;
 
-	if (e->hist && !hist_fresh(t, e, now_ms))
-		chain_free(t, &e->hist);
 	if (e->hist) {
 		h = &t->cell[e->hist - 1].h;
 		for (k = 0; k < KNOCK_HIST_SIGS; k++)
@@ -454,12 +516,26 @@ hist_add(struct knock_table *t, const struct config *cfg,
 		ncells++;
 	c = ncells < KNOCK_HIST_CELLS ? cell_alloc(t, cfg, now_ms, e) : 0;
 	if (c == 0 && e->hist == 0)
-		return;			/* no room at all: remember nothing */
+		return;			/* no room at all: forget it */
 	if (c == 0)
 		c = hist_pop_oldest(t, e);
 	t->cell[c - 1].h.next = e->hist;
 	t->cell[c - 1].h.sig[0] = sig;
 	e->hist = c;
+}
+
+/* The newest signature lives in the record; older ones in cells. */
+static void
+hist_add(struct knock_table *t, const struct config *cfg,
+    struct knock_src *e, uint32_t sig, int64_t now_ms)
+{
+	if (!hist_fresh(t, e, now_ms)) {
+		chain_free(t, &e->hist);
+		e->sig = 0;
+	}
+	if (e->sig != 0)
+		hist_keep(t, cfg, e, e->sig, now_ms);
+	e->sig = sig;
 }
 
 /* ---- the rules ---- */
@@ -646,10 +722,11 @@ knock_packet(struct knock_table *t, const struct config *cfg,
     const struct pkt *p, enum knock_where where, int64_t now_ms,
     struct knock_event *ev)
 {
-	struct knock_src *e = find(t, &p->src);
+	struct knock_src *e = find_in(t, bucket_memo(t, &p->src), &p->src);
 	struct outcome o = { -1, 0, 0, 0 };
 	unsigned n = 0, nd = doors_of(t, cfg);
 	uint64_t starts = 0;
+	uint32_t sig = 0;
 
 	if (e != NULL) {
 		unlock_expired(e, now_ms);
@@ -658,7 +735,8 @@ knock_packet(struct knock_table *t, const struct config *cfg,
 				t->st.locked++;
 			return 0;
 		}
-		if (hist_has(t, e, packet_sig(t, p), now_ms)) {
+		sig = packet_sig(t, p);
+		if (hist_has(t, e, sig, now_ms)) {
 			t->st.duplicates++;
 			return 0;
 		}
@@ -678,10 +756,8 @@ knock_packet(struct knock_table *t, const struct config *cfg,
 	if (e == NULL)
 		return n;
 	if (n > 0) {
-		hist_add(t, cfg, e, packet_sig(t, p), now_ms);
+		hist_add(t, cfg, e, sig ? sig : packet_sig(t, p), now_ms);
 		e->last_ms = now_ms;
-		lru_unlink(t, e);
-		lru_push_front(t, e);
 	}
 	/* Nothing worth keeping: free the record at once. */
 	if (worth(t, cfg, e, now_ms) == 0)
@@ -707,10 +783,10 @@ knock_reset_all(struct knock_table *t, int64_t now_ms)
 }
 
 int
-knock_locked(const struct knock_table *t, const struct addr *src,
+knock_locked(struct knock_table *t, const struct addr *src,
     int64_t now_ms, int64_t *until_ms)
 {
-	const struct knock_src *e = find(t, src);
+	const struct knock_src *e = find_in(t, bucket_memo(t, src), src);
 
 	if (e == NULL || !locked(e, now_ms))
 		return 0;
@@ -772,13 +848,12 @@ knock_iter_next(const struct knock_table *t, const struct config *cfg,
 		return 0;
 	if (!it->started) {
 		it->started = 1;
-		it->src = t->lru_head;
-		it->cell = it->src ? t->ent[it->src - 1].attempts : 0;
+		it->src = 0;
+		it->cell = 0;
 	}
-	while (it->src) {
-		const struct knock_src *e = &t->ent[it->src - 1];
-
+	for (;;) {
 		while (it->cell) {
+			const struct knock_src *e = &t->ent[it->src - 1];
 			const struct knock_cell *c = &t->cell[it->cell - 1].a;
 
 			it->cell = c->next;
@@ -791,16 +866,18 @@ knock_iter_next(const struct knock_table *t, const struct config *cfg,
 			out->start_ms = c->start_ms;
 			return 1;
 		}
-		it->src = e->lru_next;
-		it->cell = it->src ? t->ent[it->src - 1].attempts : 0;
+		do {
+			if (it->src >= t->cap)
+				return 0;
+			it->src++;
+		} while (!(t->ent[it->src - 1].flags & KS_USED));
+		it->cell = t->ent[it->src - 1].attempts;
 	}
-	return 0;
 }
 
 size_t
 knock_memory(const struct knock_table *t)
 {
-	return sizeof(*t) + (size_t)t->fresh * sizeof(t->ent[0]) +
-	    (size_t)t->cell_fresh * sizeof(t->cell[0]) +
-	    (size_t)t->nbuckets * sizeof(t->bucket[0]);
+	return sizeof(*t) + (size_t)t->slots * sizeof(t->ent[0]) +
+	    (size_t)t->cell_fresh * sizeof(t->cell[0]);
 }

@@ -17,11 +17,12 @@
  *    window is ignored: never a failure, never a second completion.
  *
  * Memory: a source costs one 64-byte record while it holds anything
- * (progress, recent failures, a lockout, recent packet signatures); its
- * progress lives in 16-byte cells from a shared pool, one per door in
- * progress plus one per three remembered signatures.  Both tables are
- * sized by Max_Sources at knock_new() and touched only as they fill, so
- * resident memory follows use. */
+ * (progress, recent failures, a lockout, the signature of its last
+ * counted packet); its progress lives in 16-byte cells from a shared
+ * pool, one per door in progress, and older signatures three to a cell.
+ * The records are also the hash table's buckets, so nothing else is kept
+ * per source.  Both arrays are sized by Max_Sources at knock_new() and
+ * touched only as they fill. */
 #ifndef GK_KNOCK_H
 #define GK_KNOCK_H
 
@@ -33,12 +34,14 @@
 #include "pkt.h"
 #include "siphash.h"
 
-/* When a table is full, the KNOCK_EVICT_SCAN least recently active
- * sources are examined; one worth nothing is reused, otherwise the one worth
- * least (oldest on ties) is evicted.  Worth: the furthest live stage of any
- * door; recent failures or a finished attempt alone weigh as a first
- * knock; a lockout weighs more than any progress, so a flood of spoofed
- * first knocks evicts its own entries before it can lift a lockout. */
+/* When a table is full, KNOCK_EVICT_SCAN sources at the eviction hand (a
+ * clock sweeping the records) are examined; one worth nothing is reused,
+ * otherwise the one worth least (least recently active on ties) is
+ * evicted, and the hand moves one record on.  Worth: the furthest live
+ * stage of any door; recent failures or a finished attempt alone weigh as
+ * a first knock; a lockout weighs more than any progress, so a flood of
+ * spoofed first knocks evicts its own entries before it can lift a
+ * lockout. */
 #define KNOCK_EVICT_SCAN	8
 #define KNOCK_CELLS_PER_SOURCE	4	/* pool: this many cells per source */
 #define KNOCK_HIST_SIGS		3	/* signatures per history cell */
@@ -82,15 +85,22 @@ struct knock_prog {
 	int64_t start_ms;	/* time of the first knock of this attempt */
 };
 
-/* A tracked source: 64 bytes (asserted in knock.c). */
+/* A slot of the table: a tracked source (KS_USED), or a released one on
+ * the free list (KS_FREE), or never used (0).  Slot b also holds the head
+ * of bucket b's chain, whatever the slot itself holds: a source is placed
+ * in its own bucket's slot when that is free, so most lookups read one
+ * cache line.  64 bytes, line aligned (asserted in knock.c). */
+#define KS_USED	1
+#define KS_FREE	2
 struct knock_src {
 	struct addr src;
-	uint8_t used;
+	uint8_t flags;
 	uint16_t fails;			/* recent failed attempts */
-	uint32_t hnext;			/* hash chain (index + 1; 0 ends) */
-	uint32_t lru_prev, lru_next;	/* LRU list (index + 1; 0 ends) */
-	uint32_t attempts;		/* first attempt cell (index + 1) */
-	uint32_t hist;			/* newest history cell (index + 1) */
+	uint32_t hnext;			/* hash chain; free list: next */
+	uint32_t head;			/* bucket's first source (index + 1) */
+	uint32_t attempts;		/* first attempt cell; free list: prev */
+	uint32_t hist;			/* older signatures' cells, newest first */
+	uint32_t sig;			/* last counted packet's; 0: none */
 	int64_t last_ms;		/* last packet that changed something */
 	int64_t fail_ms;		/* last failed attempt */
 	int64_t locked_until_ms;	/* 0: not locked out */
@@ -126,15 +136,20 @@ struct knock_stats {
 };
 
 struct knock_table {
-	unsigned cap, ncells, ndoors, nbuckets;
+	unsigned cap, ncells, ndoors;
 	int64_t hold_ms;		/* history window: longest Seq_Timeout */
 	struct siphash_key key;
-	struct knock_src *ent;
+	struct knock_src *ent;		/* cap slots, cache line aligned */
+	void *ent_mem;			/* as allocated */
 	union knock_cellu *cell;
-	uint32_t *bucket;		/* index + 1; 0 = empty */
-	uint32_t lru_head, lru_tail;	/* head = most recent */
-	uint32_t free_head, fresh;	/* free list; never-used entries */
+	uint32_t free_head;		/* released slots (index + 1) */
+	uint32_t rover;			/* slots below it were all used once */
+	uint32_t hand;			/* the eviction clock */
+	uint32_t slots;			/* slots ever used (memory) */
 	uint32_t cell_free, cell_fresh;
+	struct addr memo_src;		/* the last source looked up ... */
+	uint8_t memo_ok;
+	uint32_t memo_b;		/* ... and its bucket */
 	uint16_t gen[CFG_MAX_DOORS];	/* bumped to forget a door's attempts */
 	int64_t reset_ms;		/* cells started before it are dead */
 	struct knock_stats st;
@@ -158,7 +173,7 @@ void knock_door_reset(struct knock_table *t, unsigned door);
  * them, so every attempt of every source ends, as no failure.  O(doors). */
 void knock_reset_all(struct knock_table *t, int64_t now_ms);
 /* Is src locked out at now_ms?  Sets *until_ms when it is. */
-int knock_locked(const struct knock_table *t, const struct addr *src,
+int knock_locked(struct knock_table *t, const struct addr *src,
     int64_t now_ms, int64_t *until_ms);
 
 /* Does the packet's TCP flags satisfy door d's TCPFlags (or the default:
@@ -174,9 +189,9 @@ int knock_peek(const struct knock_table *t, const struct addr *src,
 int knock_live(const struct cfg_door *d, const struct knock_prog *p,
     int64_t now_ms);
 
-/* Live attempts, most recently active source first. */
+/* Live attempts, in table order (one source's one after another). */
 struct knock_iter {
-	uint32_t src;		/* index + 1 */
+	uint32_t src;		/* slot + 1 */
 	uint32_t cell;		/* next cell of that source, index + 1 */
 	int started;
 };

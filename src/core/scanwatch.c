@@ -1,10 +1,12 @@
 /* scanwatch: see scanwatch.h. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scanwatch.h"
 
 _Static_assert(sizeof(struct sw_entry) == 32, "a scanwatch entry is 32 bytes");
+#define BUCKET (SW_WAYS * sizeof(struct sw_entry))	/* 128: two lines */
 
 struct scanwatch *
 sw_new(unsigned entries, const struct siphash_key *key)
@@ -22,11 +24,14 @@ sw_new(unsigned entries, const struct siphash_key *key)
 	sw->key = *key;
 	/* Which bit a port sets must not be known to the sender either. */
 	sw->port_salt = siphash24(key, "scanwatch ports", 15) | 1;
-	sw->e = calloc((size_t)sw->nbuckets * SW_WAYS, sizeof(*sw->e));
-	if (sw->e == NULL) {
+	/* One bucket more, to start the buckets on a bucket's boundary. */
+	sw->e_mem = calloc(((size_t)sw->nbuckets + 1) * SW_WAYS, sizeof(*sw->e));
+	if (sw->e_mem == NULL) {
 		free(sw);
 		return NULL;
 	}
+	sw->e = (struct sw_entry *)(((uintptr_t)sw->e_mem + BUCKET - 1) &
+	    ~(uintptr_t)(BUCKET - 1));
 	return sw;
 }
 
@@ -35,7 +40,7 @@ sw_free(struct scanwatch *sw)
 {
 	if (sw == NULL)
 		return;
-	free(sw->e);
+	free(sw->e_mem);
 	free(sw);
 }
 
@@ -46,16 +51,32 @@ sw_memory(const struct scanwatch *sw)
 	    sizeof(struct sw_entry);
 }
 
-/* The source's bucket and its tag (never 0). */
-static struct sw_entry *
-bucket_of(const struct scanwatch *sw, const struct addr *src, uint32_t *tag)
+static uint64_t
+src_hash(const struct scanwatch *sw, const struct addr *src)
 {
 	uint8_t k[17];
-	uint64_t h;
 
 	k[0] = src->family;
 	memcpy(k + 1, src->b, 16);
-	h = siphash24(&sw->key, k, sizeof(k));
+	return siphash24(&sw->key, k, sizeof(k));
+}
+
+/* src_hash() of the packet's source: a verdict asks about it twice. */
+static uint64_t
+hash_memo(struct scanwatch *sw, const struct addr *src)
+{
+	if (!sw->memo_ok || !addr_equal(&sw->memo_src, src)) {
+		sw->memo_h = src_hash(sw, src);
+		sw->memo_src = *src;
+		sw->memo_ok = 1;
+	}
+	return sw->memo_h;
+}
+
+/* The bucket of hash h, and its tag (never 0). */
+static struct sw_entry *
+bucket_of(const struct scanwatch *sw, uint64_t h, uint32_t *tag)
+{
 	*tag = (uint32_t)(h >> 32) | 1;
 	return &sw->e[(h & (sw->nbuckets - 1)) * SW_WAYS];
 }
@@ -74,10 +95,10 @@ nports(const struct sw_entry *e)
 }
 
 static struct sw_entry *
-lookup(const struct scanwatch *sw, const struct addr *src, int64_t now_ms)
+lookup(const struct scanwatch *sw, uint64_t h, int64_t now_ms)
 {
 	uint32_t tag;
-	struct sw_entry *b = bucket_of(sw, src, &tag);
+	struct sw_entry *b = bucket_of(sw, h, &tag);
 	unsigned i;
 
 	for (i = 0; i < SW_WAYS; i++)
@@ -108,14 +129,14 @@ void
 sw_note(struct scanwatch *sw, const struct addr *src, uint8_t proto,
     uint16_t port, int reset, int64_t now_ms)
 {
+	uint64_t h = hash_memo(sw, src), bit;
 	uint32_t tag;
-	struct sw_entry *b, *e = lookup(sw, src, now_ms);
-	uint64_t bit;
+	struct sw_entry *b, *e = lookup(sw, h, now_ms);
 	unsigned was;
 
 	sw->st.noted++;
 	if (e == NULL) {
-		b = bucket_of(sw, src, &tag);
+		b = bucket_of(sw, h, &tag);
 		e = victim(b, now_ms);
 		if (live(e, now_ms))
 			sw->st.replaced++;
@@ -142,9 +163,9 @@ sw_note(struct scanwatch *sw, const struct addr *src, uint8_t proto,
 }
 
 enum sw_block
-sw_check(const struct scanwatch *sw, const struct addr *src, int64_t now_ms)
+sw_check(struct scanwatch *sw, const struct addr *src, int64_t now_ms)
 {
-	const struct sw_entry *e = lookup(sw, src, now_ms);
+	const struct sw_entry *e = lookup(sw, hash_memo(sw, src), now_ms);
 
 	if (e == NULL)
 		return SW_OK;
@@ -159,7 +180,7 @@ sw_check(const struct scanwatch *sw, const struct addr *src, int64_t now_ms)
 unsigned
 sw_ports(const struct scanwatch *sw, const struct addr *src, int64_t now_ms)
 {
-	const struct sw_entry *e = lookup(sw, src, now_ms);
+	const struct sw_entry *e = lookup(sw, src_hash(sw, src), now_ms);
 
 	return e != NULL ? nports(e) : 0;
 }

@@ -52,7 +52,11 @@ struct scanwatch {
 	unsigned nbuckets;	/* power of two */
 	struct siphash_key key;
 	uint64_t port_salt;
-	struct sw_entry *e;	/* nbuckets * SW_WAYS */
+	struct sw_entry *e;	/* nbuckets * SW_WAYS, a bucket's lines aligned */
+	void *e_mem;		/* as allocated */
+	struct addr memo_src;	/* the last source hashed ... */
+	uint8_t memo_ok;
+	uint64_t memo_h;	/* ... and its hash */
 	struct sw_stats st;
 };
 
@@ -73,7 +77,7 @@ void sw_free(struct scanwatch *sw);
 void sw_note(struct scanwatch *sw, const struct addr *src, uint8_t proto,
     uint16_t port, int reset, int64_t now_ms);
 /* May a knock of src count now? */
-enum sw_block sw_check(const struct scanwatch *sw, const struct addr *src,
+enum sw_block sw_check(struct scanwatch *sw, const struct addr *src,
     int64_t now_ms);
 /* Distinct ports src was seen at (as the set counts them), 0 if unknown. */
 unsigned sw_ports(const struct scanwatch *sw, const struct addr *src,

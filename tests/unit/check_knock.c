@@ -452,7 +452,8 @@ START_TEST(cell_pool_is_bounded)
 }
 END_TEST
 
-/* Resident memory follows use: a record and two cells per first knock. */
+/* Memory follows use: a record and a cell (its progress) per first knock;
+ * the knock's signature is kept in the record. */
 START_TEST(memory_follows_use)
 {
 	struct run r;
@@ -467,8 +468,87 @@ START_TEST(memory_follows_use)
 		hit(&r, s, TCP, 7000, SYN, i);
 	}
 	used = knock_memory(r.t) - base;
-	ck_assert_uint_eq(used, 1000 * (64 + 2 * 16));
-	ck_assert_uint_eq(r.t->st.cells_used, 2000);
+	ck_assert_uint_eq(used, 1000 * (64 + 16));
+	ck_assert_uint_eq(r.t->st.cells_used, 1000);
+	knock_free(r.t);
+}
+END_TEST
+
+/* The table's slots under random traffic through a small table: every
+ * slot is a source (found under its own address, in its bucket's chain),
+ * a released slot (on the free list, once) or never used, and the counts
+ * agree.  Knocks, wrong knocks, completions, scans, forgetting and
+ * evictions all move slots between the three. */
+static void
+check_slots(const struct knock_table *t)
+{
+	unsigned i, used = 0, freed = 0, never = 0, chained = 0;
+	uint32_t f, prev = 0, j;
+
+	for (i = 0; i < t->cap; i++) {
+		const struct knock_src *e = &t->ent[i];
+
+		if (e->flags & KS_USED) {
+			used++;
+			ck_assert(!(e->flags & KS_FREE));
+		} else if (e->flags & KS_FREE)
+			freed++;
+		else
+			never++;
+		for (j = e->head; j; j = t->ent[j - 1].hnext) {
+			ck_assert(t->ent[j - 1].flags & KS_USED);
+			chained++;
+		}
+	}
+	ck_assert_uint_eq(used, t->st.used);
+	ck_assert_uint_eq(chained, used);	/* each in exactly one chain */
+	ck_assert_uint_eq(used + freed + never, t->cap);
+	ck_assert_uint_eq(t->slots, used + freed);
+	for (f = t->free_head, i = 0; f; f = t->ent[f - 1].hnext, i++) {
+		ck_assert(t->ent[f - 1].flags & KS_FREE);
+		ck_assert_uint_eq(t->ent[f - 1].attempts, prev);
+		prev = f;
+		ck_assert_uint_le(i, freed);
+	}
+	ck_assert_uint_eq(i, freed);
+	/* A source its lookup missed would have been inserted twice. */
+	for (i = 0; i < t->cap; i++)
+		for (j = i + 1; j < t->cap; j++)
+			ck_assert(!(t->ent[i].flags & t->ent[j].flags & KS_USED) ||
+			    !addr_equal(&t->ent[i].src, &t->ent[j].src));
+}
+
+START_TEST(slots_stay_consistent)
+{
+	static const uint16_t ports[] = { 7000, 8000, 9000, 7100, 1234 };
+	struct run r;
+	struct addr a;
+	char s[32];
+	uint64_t x = 88172645463325252ULL;
+	unsigned i, k;
+
+	setup(&r, "[a]\nSequence = 7000,8000,9000\nSeq_Timeout = 2\n"
+	    "Open_Ports = 22\n[b]\nSequence = 7100,8000\nSeq_Timeout = 1\n"
+	    "Open_Ports = 23\n", 37);
+	for (i = 0; i < 20000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		src_n(s, sizeof(s), (unsigned)(x % 97));
+		k = (unsigned)(x >> 20) % 16;
+		if (k == 15) {
+			addr_parse(s, &a);
+			knock_forget(r.t, &a);
+		} else {
+			struct pkt p = fresh(&r, s, TCP, ports[k % 5], SYN);
+
+			feed_at(&r, &p, k < 12 ? KNOCK_AT_PORT :
+			    KNOCK_ELSEWHERE, (int64_t)i * 3);
+		}
+		ck_assert_uint_le(r.t->st.used, 37);
+		if (i % 97 == 0)
+			check_slots(r.t);
+	}
+	check_slots(r.t);
+	ck_assert_uint_gt(r.t->st.evicted + r.t->st.reclaimed, 100);
 	knock_free(r.t);
 }
 END_TEST
@@ -1253,6 +1333,7 @@ knock_suite(void)
 	tcase_add_test(tc, right_knock_for_one_door_is_no_failure);
 	tcase_add_test(tc, failures_are_kept_while_recent);
 	tcase_add_test(tc, locked_sources_survive_a_flood);
+	tcase_add_test(tc, slots_stay_consistent);
 	tcase_add_test(tc, door_reset);
 	tcase_add_test(tc, inactive_door);
 	suite_add_tcase(s, tc);

@@ -66,6 +66,8 @@ static struct {
 	 * once the burst's verdicts are sent (on_sent), not before. */
 	struct verdict vs[QUEUE_RECV_BURST];
 	int64_t vs_ms[QUEUE_RECV_BURST];
+	int64_t burst_ms;		/* the clocks, read once a burst */
+	int burst_clock;		/* burst_ms is this burst's */
 	unsigned nvs;
 	/* Protected packets whose verdict waits for a completion to settle
 	 * (verdict.h); the kernel keeps them in the queue meanwhile. */
@@ -534,9 +536,16 @@ on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
     size_t wire)
 {
 	struct verdict *v = D.nvs < QUEUE_RECV_BURST ? &D.vs[D.nvs] : &D.v;
-	int64_t now = now_ms();
+	int64_t now;
 
-	D.run.state->real_s = real_ms() / 1000;
+	/* A burst's packets came in together: one reading of the clocks
+	 * serves them all (a burst is decided in well under a ms). */
+	if (!D.burst_clock) {
+		D.burst_ms = now_ms();
+		D.run.state->real_s = real_ms() / 1000;
+		D.burst_clock = 1;
+	}
+	now = D.burst_ms;
 	verdict_decide(D.run.state, pkt, len, wire, now, v);
 	emit_events(v, now);
 	if (v->spa.present)
@@ -567,6 +576,7 @@ on_sent(void *arg)
 	for (i = 0; i < D.nvs; i++)
 		log_verdict(&D.vs[i], D.vs_ms[i]);
 	D.nvs = 0;
+	D.burst_clock = 0;
 }
 
 /* The knock queue let packets through unseen (it was full): a scan's

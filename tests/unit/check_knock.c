@@ -396,6 +396,34 @@ START_TEST(full_table_evicts_least_advanced)
 }
 END_TEST
 
+/* Under a flood of spoofed first knocks into a full table, a first knock
+ * stays for as many flood packets as the table holds sources (what
+ * gatekeeper.conf(5) promises for Max_Sources), as with an LRU list. */
+START_TEST(first_knock_outlives_a_table_of_flood)
+{
+	struct run r;
+	struct addr a;
+	struct knock_prog kp;
+	char s[32];
+	unsigned i, k;
+
+	setup(&r, three, 100);
+	for (i = 0; i < 300; i++) {
+		src_n(s, sizeof(s), i);
+		hit(&r, s, TCP, 7000, SYN, 0);
+	}
+	addr_parse("10.9.9.9", &a);
+	hit(&r, "10.9.9.9", TCP, 7000, SYN, 1);
+	for (k = 0; knock_peek(r.t, &a, 0, &kp); k++) {
+		src_n(s, sizeof(s), 300 + k);
+		hit(&r, s, TCP, 7000, SYN, 2);
+		ck_assert_uint_lt(k, 1000);
+	}
+	ck_assert_uint_eq(k, 100);
+	knock_free(r.t);
+}
+END_TEST
+
 START_TEST(stale_sources_are_reclaimed_not_evicted)
 {
 	struct run r;
@@ -1307,6 +1335,7 @@ knock_suite(void)
 	tcase_add_test(tc, target_address);
 	tcase_add_test(tc, one_knock_door);
 	tcase_add_test(tc, full_table_evicts_least_advanced);
+	tcase_add_test(tc, first_knock_outlives_a_table_of_flood);
 	tcase_add_test(tc, stale_sources_are_reclaimed_not_evicted);
 	tcase_add_test(tc, cell_pool_is_bounded);
 	tcase_add_test(tc, memory_follows_use);

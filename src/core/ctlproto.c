@@ -1271,6 +1271,7 @@ stats_tables(struct ctl_out *o, struct jw *j, const struct ctl_view *v,
 	stat_put(o, j, "knock_table", "evicted", ks->evicted);
 	stat_put(o, j, "knock_table", "evicted_locked", ks->evicted_locked);
 	stat_put(o, j, "knock_table", "reclaimed", ks->reclaimed);
+	stat_put(o, j, "knock_table", "refused", ks->refused);
 	stat_put(o, j, "knock_table", "sources", ks->used);
 	stat_put(o, j, "knock_table", "cells", ks->cells_used);
 	stat_put(o, j, "knock_table", "bytes", v->knocks ?

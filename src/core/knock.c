@@ -6,7 +6,11 @@
  * takes its own bucket's slot when that is free, else a released slot
  * (free list), else one never used (a rover over the array), else an
  * evicted one: an eviction clock sweeps the slots, so no list is kept in
- * order of use and a packet touches no other source's record.  A source's
+ * order of use and a packet touches no other source's record.  The
+ * buckets grow one at a time with the sources (linear hashing: bucket
+ * `split` is split in two when there are more sources than buckets), so
+ * every slot touched lies below the peak number of sources: memory
+ * follows use, not Max_Sources.  A source's
  * attempts (one cell per door in progress) and the signatures of its
  * older counted packets (history cells) hang off its record in singly
  * linked lists of cells from one pool; a source with nothing worth keeping
@@ -39,16 +43,30 @@ _Static_assert(CFG_MAX_DOORS <= 64, "doors fit a 64-bit mask");
 /* Up to this many payload bytes tell two UDP packets apart. */
 #define SIG_BYTES 64
 
-/* src's bucket: its hash scaled to 0..cap-1 (any cap, no modulo). */
 static uint32_t
-bucket_of(const struct knock_table *t, const struct addr *src)
+src_hash(const struct knock_table *t, const struct addr *src)
 {
 	uint8_t k[17];
 
 	k[0] = src->family;
 	memcpy(k + 1, src->b, 16);
-	return (uint32_t)(((uint64_t)(uint32_t)siphash24(&t->key, k,
-	    sizeof(k)) * t->cap) >> 32);
+	return (uint32_t)siphash24(&t->key, k, sizeof(k));
+}
+
+/* Hash h's bucket: of the 2^level buckets, or of twice as many if its
+ * bucket has been split already. */
+static uint32_t
+bucket_at(const struct knock_table *t, uint32_t h)
+{
+	uint32_t b = h & ((1u << t->level) - 1);
+
+	return b < t->split ? h & ((2u << t->level) - 1) : b;
+}
+
+static uint32_t
+bucket_of(const struct knock_table *t, const struct addr *src)
+{
+	return bucket_at(t, src_hash(t, src));
 }
 
 static unsigned
@@ -69,6 +87,8 @@ knock_new(unsigned cap, const struct config *cfg,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->cap = cap;
+	while ((2u << t->level) <= cap && t->level < 4)
+		t->level++;		/* 16 buckets to start with */
 	t->ncells = cap * KNOCK_CELLS_PER_SOURCE;
 	if (t->ncells < 64)
 		t->ncells = 64;
@@ -125,11 +145,44 @@ static uint32_t
 bucket_memo(struct knock_table *t, const struct addr *src)
 {
 	if (!t->memo_ok || !addr_equal(&t->memo_src, src)) {
-		t->memo_b = bucket_of(t, src);
+		t->memo_h = src_hash(t, src);
 		t->memo_src = *src;
 		t->memo_ok = 1;
 	}
-	return t->memo_b;
+	return bucket_at(t, t->memo_h);
+}
+
+static void
+touch(struct knock_table *t, uint32_t slot)
+{
+	if (slot + 1 > t->top)
+		t->top = slot + 1;
+}
+
+/* One bucket more: bucket `split` gives the sources whose hash has the
+ * next bit set to bucket split + 2^level.  O(its chain). */
+static void
+grow(struct knock_table *t)
+{
+	uint32_t nb = (1u << t->level) + t->split, *pp, i;
+
+	if (nb >= t->cap)
+		return;
+	touch(t, nb);
+	for (pp = &t->ent[t->split].head; (i = *pp) != 0;) {
+		struct knock_src *e = &t->ent[i - 1];
+
+		if ((src_hash(t, &e->src) & ((2u << t->level) - 1)) == nb) {
+			*pp = e->hnext;
+			e->hnext = t->ent[nb].head;
+			t->ent[nb].head = i;
+		} else
+			pp = &e->hnext;
+	}
+	if (++t->split == 1u << t->level) {
+		t->level++;
+		t->split = 0;
+	}
 }
 
 static uint32_t
@@ -277,6 +330,9 @@ cell_live(const struct config *cfg, const struct knock_cell *c,
 	    (int64_t)cfg->door[c->door].seq_timeout * 1000;
 }
 
+/* A source's first knock: stage 1, worth 1 + 1. */
+#define WORTH_FIRST_KNOCK 2
+
 /* How much e is worth keeping; 0: nothing.  See KNOCK_EVICT_SCAN. */
 static unsigned
 worth(const struct knock_table *t, const struct config *cfg,
@@ -303,45 +359,79 @@ worth(const struct knock_table *t, const struct config *cfg,
  * is full of sources has one in every slot; one whose cell pool is dry
  * has one in at least every 4 * (CFG_MAX_DOORS + KNOCK_HIST_CELLS). */
 #define EVICT_STEPS_MAX 4096
+/* Sources examined at most when the first KNOCK_EVICT_SCAN are all worth
+ * more than the newcomer. */
+#define EVICT_WIDE 64
 
-/* Make room: see KNOCK_EVICT_SCAN.  Never touches pin.  1 if a source
- * was freed. */
-static int
-evict_one(struct knock_table *t, const struct config *cfg, int64_t now_ms,
+/* Is e a better victim than *v (less worth; older on ties)? */
+static void
+consider(const struct knock_table *t, const struct config *cfg,
+    struct knock_src *e, int64_t now_ms, struct knock_src **v, unsigned *vw)
+{
+	unsigned w = worth(t, cfg, e, now_ms);
+
+	if (*v == NULL || w < *vw || (w == *vw && e->last_ms < (*v)->last_ms)) {
+		*v = e;
+		*vw = w;
+	}
+}
+
+/* The next used slot at or after *i (wrapping below t->top), not pin;
+ * NULL after *steps reaches the bound. */
+static struct knock_src *
+next_used(struct knock_table *t, uint32_t *i, unsigned *steps,
     const struct knock_src *pin)
 {
-	struct knock_src *e, *victim = NULL;
-	uint32_t cand[KNOCK_EVICT_SCAN], i = t->hand;
-	unsigned n = 0, k, steps, w, victim_w = ~0u;
+	unsigned bound = t->top < EVICT_STEPS_MAX ? t->top : EVICT_STEPS_MAX;
 
-	/* The candidates first, their first cells asked for at once: in a
-	 * large table each is a cache miss, and worth() needs them all. */
-	for (steps = 0; n < KNOCK_EVICT_SCAN && steps < EVICT_STEPS_MAX &&
-	    steps < t->cap; steps++, i = i + 1 < t->cap ? i + 1 : 0) {
-		e = &t->ent[i];
-		if (!(e->flags & KS_USED) || e == pin)
-			continue;
-		cand[n++] = i;
+	while (*steps < bound) {
+		struct knock_src *e = &t->ent[*i];
+
+		(*steps)++;
+		*i = *i + 1 < t->top ? *i + 1 : 0;
+		if ((e->flags & KS_USED) && e != pin)
+			return e;
+	}
+	return NULL;
+}
+
+/* Make room for something worth `want` (see KNOCK_EVICT_SCAN): a source
+ * worth no more than that is evicted, the least worth of the first
+ * KNOCK_EVICT_SCAN from the hand, else the first such of up to
+ * EVICT_WIDE.  None: the newcomer is refused and the hand moves past
+ * them, so newcomers never break into a run of locked or advanced
+ * sources.  Never touches pin.  1 if a source was freed. */
+static int
+evict_one(struct knock_table *t, const struct config *cfg, int64_t now_ms,
+    const struct knock_src *pin, unsigned want)
+{
+	struct knock_src *cand[KNOCK_EVICT_SCAN], *e, *victim = NULL;
+	uint32_t i = t->hand < t->top ? t->hand : 0, first = 0;
+	unsigned n, k, steps = 0, seen, victim_w = ~0u;
+
+	/* The first candidates' first cells asked for at once: in a large
+	 * table each is a cache miss, and worth() needs them all. */
+	for (n = 0; n < KNOCK_EVICT_SCAN &&
+	    (e = next_used(t, &i, &steps, pin)) != NULL; n++) {
+		cand[n] = e;
 		if (e->attempts)
 			__builtin_prefetch(&t->cell[e->attempts - 1]);
 	}
-	for (k = 0; k < n; k++) {
-		e = &t->ent[cand[k]];
-		w = worth(t, cfg, e, now_ms);
-		if (w < victim_w || (w == victim_w &&
-		    e->last_ms < victim->last_ms)) {
-			victim = e;
-			victim_w = w;
-		}
-		if (w == 0)
-			break;
+	if (n > 0)
+		first = (uint32_t)(cand[0] - t->ent);
+	for (k = 0; k < n && victim_w != 0; k++)
+		consider(t, cfg, cand[k], now_ms, &victim, &victim_w);
+	for (seen = n; victim_w > want && seen < EVICT_WIDE &&
+	    (e = next_used(t, &i, &steps, pin)) != NULL; seen++)
+		consider(t, cfg, e, now_ms, &victim, &victim_w);
+	if (victim == NULL || victim_w > want) {
+		t->hand = i;		/* past them: look further next time */
+		t->st.refused++;
+		return 0;
 	}
 	/* One on: what it spared it examines again next time, as the tail
 	 * of a list in order of use would be. */
-	if (n > 0)
-		t->hand = cand[0] + 1 < t->cap ? cand[0] + 1 : 0;
-	if (victim == NULL)
-		return 0;
+	t->hand = first + 1 < t->top ? first + 1 : 0;
 	if (victim_w == 0)
 		t->st.reclaimed++;
 	else {
@@ -374,10 +464,17 @@ cell_alloc(struct knock_table *t, const struct config *cfg, int64_t now_ms,
     const struct knock_src *pin)
 {
 	uint32_t i = cell_take(t);
-	unsigned tries;
+	unsigned tries, want;
 
+	if (i != 0)
+		return i;
+	/* For pin's progress: others worth no more than a first knock, or
+	 * than pin itself, may go. */
+	want = worth(t, cfg, pin, now_ms);
+	if (want < WORTH_FIRST_KNOCK)
+		want = WORTH_FIRST_KNOCK;
 	for (tries = 0; i == 0 && tries < KNOCK_EVICT_SCAN &&
-	    evict_one(t, cfg, now_ms, pin); tries++)
+	    evict_one(t, cfg, now_ms, pin, want); tries++)
 		i = cell_take(t);
 	return i;
 }
@@ -402,8 +499,7 @@ slot_take(struct knock_table *t, uint32_t b)
 	}
 	if (e->flags & KS_FREE)
 		free_unlink(t, e);
-	else
-		t->slots++;		/* first use: its memory is touched */
+	touch(t, (uint32_t)(e - t->ent));
 	return e;
 }
 
@@ -414,7 +510,7 @@ insert(struct knock_table *t, const struct config *cfg,
 	uint32_t b = bucket_memo(t, src);
 	struct knock_src *e = slot_take(t, b);
 
-	if (e == NULL && evict_one(t, cfg, now_ms, NULL))
+	if (e == NULL && evict_one(t, cfg, now_ms, NULL, WORTH_FIRST_KNOCK))
 		e = slot_take(t, b);
 	if (e == NULL)
 		return NULL;
@@ -424,7 +520,8 @@ insert(struct knock_table *t, const struct config *cfg,
 	e->last_ms = now_ms;
 	e->hnext = t->ent[b].head;
 	t->ent[b].head = idx1(t, e);
-	t->st.used++;
+	if (++t->st.used > (1u << t->level) + t->split)
+		grow(t);
 	return e;
 }
 
@@ -867,7 +964,7 @@ knock_iter_next(const struct knock_table *t, const struct config *cfg,
 			return 1;
 		}
 		do {
-			if (it->src >= t->cap)
+			if (it->src >= t->top)
 				return 0;
 			it->src++;
 		} while (!(t->ent[it->src - 1].flags & KS_USED));
@@ -878,6 +975,6 @@ knock_iter_next(const struct knock_table *t, const struct config *cfg,
 size_t
 knock_memory(const struct knock_table *t)
 {
-	return sizeof(*t) + (size_t)t->slots * sizeof(t->ent[0]) +
+	return sizeof(*t) + (size_t)t->top * sizeof(t->ent[0]) +
 	    (size_t)t->cell_fresh * sizeof(t->cell[0]);
 }

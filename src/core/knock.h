@@ -20,9 +20,9 @@
  * (progress, recent failures, a lockout, the signature of its last
  * counted packet); its progress lives in 16-byte cells from a shared
  * pool, one per door in progress, and older signatures three to a cell.
- * The records are also the hash table's buckets, so nothing else is kept
- * per source.  Both arrays are sized by Max_Sources at knock_new() and
- * touched only as they fill. */
+ * The records are also the hash table's buckets, which grow with the
+ * sources, so nothing else is kept per source.  Both arrays are sized by
+ * Max_Sources at knock_new() and touched only as they fill. */
 #ifndef GK_KNOCK_H
 #define GK_KNOCK_H
 
@@ -39,9 +39,11 @@
  * otherwise the one worth least (least recently active on ties) is
  * evicted, and the hand moves one record on.  Worth: the furthest live
  * stage of any door; recent failures or a finished attempt alone weigh as
- * a first knock; a lockout weighs more than any progress, so a flood of
- * spoofed first knocks evicts its own entries before it can lift a
- * lockout. */
+ * a first knock; a lockout weighs more than any progress.  A newcomer
+ * (or a source's new attempt) never evicts a source worth more than a
+ * first knock: if all examined are, up to 64 are, and if none will do,
+ * the newcomer is refused (st.refused), so a flood of spoofed first
+ * knocks can lift no lockout and end no advanced attempt. */
 #define KNOCK_EVICT_SCAN	8
 #define KNOCK_CELLS_PER_SOURCE	4	/* pool: this many cells per source */
 #define KNOCK_HIST_SIGS		3	/* signatures per history cell */
@@ -128,6 +130,7 @@ struct knock_stats {
 	uint64_t reclaimed;	/* stale sources reused */
 	uint64_t duplicates;	/* retransmissions ignored */
 	uint64_t scan_resets;	/* packets elsewhere that reset progress */
+	uint64_t refused;	/* newcomers refused: all examined worth more */
 	uint64_t lockouts;	/* lockouts started */
 	uint64_t locked;	/* knocks ignored during a lockout */
 	uint64_t invalidated;	/* knock_reset_all() calls */
@@ -145,11 +148,12 @@ struct knock_table {
 	uint32_t free_head;		/* released slots (index + 1) */
 	uint32_t rover;			/* slots below it were all used once */
 	uint32_t hand;			/* the eviction clock */
-	uint32_t slots;			/* slots ever used (memory) */
+	uint32_t top;			/* slots touched lie below it */
+	uint32_t level, split;		/* 2^level + split buckets */
 	uint32_t cell_free, cell_fresh;
 	struct addr memo_src;		/* the last source looked up ... */
 	uint8_t memo_ok;
-	uint32_t memo_b;		/* ... and its bucket */
+	uint32_t memo_h;		/* ... and its hash */
 	uint16_t gen[CFG_MAX_DOORS];	/* bumped to forget a door's attempts */
 	int64_t reset_ms;		/* cells started before it are dead */
 	struct knock_stats st;

@@ -18,6 +18,9 @@
  *   flood      Max_Sources = N, full; each packet a first knock from a
  *              source never seen: an eviction and an insert (a spoofed
  *              flood once the table is full).
+ *   scan       Max_Sources = N, full; each packet a SYN to a port nobody
+ *              knocks or opens, from a source never seen (a spoofed
+ *              flood the scan guard watches).
  *
  * Memory: the knock table's bytes in use (knock_memory) per tracked
  * source, the record alone, and the process's RSS growth while filling.
@@ -277,6 +280,35 @@ row_flood(unsigned n, unsigned packets)
 	return 0;
 }
 
+static int
+row_scan(unsigned n, unsigned packets)
+{
+	struct bench b;
+	double t0, t[REPEAT];
+	unsigned i, k;
+
+	if (bench_init(&b, n, 30) != 0)
+		return -1;
+	fill(&b, n);
+	for (k = 0; k < REPEAT; k++) {
+		t0 = now_s();
+		for (i = 0; i < packets; i++)
+			one(&b, n + k * packets + i, 5555, i + 1, 1);
+		t[k] = now_s() - t0;
+	}
+	if (b.kt->st.used != n || b.v.reason != VR_OBSERVED) {
+		fprintf(stderr, "bench-verdict: scan: %u tracked, reason %d\n",
+		    b.kt->st.used, (int)b.v.reason);
+		bench_free(&b);
+		return -1;
+	}
+	printf("scan    %8u: %6.0f ns/verdict with its line (new sources, "
+	    "a port the scan guard watches)\n", n,
+	    median(t, REPEAT) * 1e9 / packets);
+	bench_free(&b);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -297,6 +329,10 @@ main(int argc, char **argv)
 	for (i = 1; i < sizeof(ns) / sizeof(ns[0]); i++)
 		if ((only == 0 || only == ns[i]) &&
 		    row_flood(ns[i], packets) != 0)
+			return 1;
+	for (i = 1; i < sizeof(ns) / sizeof(ns[0]); i++)
+		if ((only == 0 || only == ns[i]) &&
+		    row_scan(ns[i], packets) != 0)
 			return 1;
 	return 0;
 }

@@ -531,7 +531,9 @@ check_slots(const struct knock_table *t)
 	ck_assert_uint_eq(used, t->st.used);
 	ck_assert_uint_eq(chained, used);	/* each in exactly one chain */
 	ck_assert_uint_eq(used + freed + never, t->cap);
-	ck_assert_uint_eq(t->slots, used + freed);
+	ck_assert_uint_le(used + freed, t->top);
+	for (i = t->top; i < t->cap; i++)	/* nothing above it touched */
+		ck_assert(t->ent[i].flags == 0 && t->ent[i].head == 0);
 	for (f = t->free_head, i = 0; f; f = t->ent[f - 1].hnext, i++) {
 		ck_assert(t->ent[f - 1].flags & KS_FREE);
 		ck_assert_uint_eq(t->ent[f - 1].attempts, prev);
@@ -1213,23 +1215,51 @@ START_TEST(locked_sources_survive_a_flood)
 	ck_assert_uint_eq(r.t->st.evicted_locked, 0);
 	knock_free(r.t);
 
-	/* But a table of locked sources stays bounded: the oldest goes. */
+	/* A table full of lockouts stays bounded and keeps them: a newcomer
+	 * is refused (its knocks count for nothing) until they run out. */
 	setup(&r, locking, 4);
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 4; i++) {
 		src_n(s, sizeof(s), i);
 		fail_once(&r, s, i * 10);
 		fail_once(&r, s, i * 10 + 2);
 		fail_once(&r, s, i * 10 + 4);
 		ck_assert(has(&r, KEV_LOCKOUT, 0, 0));
 	}
-	ck_assert_uint_eq(r.t->st.used, 4);
-	ck_assert_uint_eq(r.t->st.evicted_locked, 1);
-	src_n(s, sizeof(s), 0);
-	addr_parse(s, &a);
-	ck_assert(!knock_locked(r.t, &a, 100, NULL));
 	src_n(s, sizeof(s), 4);
-	addr_parse(s, &a);
-	ck_assert(knock_locked(r.t, &a, 100, NULL));
+	ck_assert_uint_eq(hit(&r, s, TCP, 7000, SYN, 100), 0);
+	ck_assert_uint_eq(r.t->st.used, 4);
+	ck_assert_uint_eq(r.t->st.evicted_locked, 0);
+	ck_assert_uint_ge(r.t->st.refused, 1);
+	for (i = 0; i < 4; i++) {
+		src_n(s, sizeof(s), i);
+		addr_parse(s, &a);
+		ck_assert(knock_locked(r.t, &a, 100, NULL));
+	}
+	/* Lockout_Time (10 s) and the hold window (25 s) later: room. */
+	src_n(s, sizeof(s), 4);
+	ck_assert_uint_ge(hit(&r, s, TCP, 7000, SYN, 40000), 1);
+	ck_assert_uint_eq(r.t->st.reclaimed, 1);
+	knock_free(r.t);
+
+	/* Nor does a run of lockouts longer than an eviction's scan yield
+	 * to a flood: its newcomers evict each other around it. */
+	setup(&r, locking, 64);
+	for (i = 0; i < 20; i++) {
+		src_n(s, sizeof(s), i);
+		fail_once(&r, s, 0);
+		fail_once(&r, s, 2);
+		fail_once(&r, s, 4);
+	}
+	for (i = 0; i < 5000; i++) {
+		src_n(s, sizeof(s), 100 + i);
+		hit(&r, s, TCP, 7000, SYN, 10 + i / 100);
+	}
+	ck_assert_uint_eq(r.t->st.evicted_locked, 0);
+	for (i = 0; i < 20; i++) {
+		src_n(s, sizeof(s), i);
+		addr_parse(s, &a);
+		ck_assert(knock_locked(r.t, &a, 60, NULL));
+	}
 	knock_free(r.t);
 }
 END_TEST

@@ -232,7 +232,7 @@ row_tracked(unsigned n, unsigned packets, int fmt)
 			    (uint32_t)n + k * packets + i + 1, fmt);
 		t[k] = now_s() - t0;
 	}
-	/* A knock whose 32-bit signature equals one of the 33 its source
+	/* A knock whose 32-bit signature equals one of the 34 its source
 	 * sent last is taken for a retransmission: ~1 in 10^8. */
 	if (st.used != n || b.stage1 + REPEAT * packets / 1000000 <
 	    REPEAT * packets) {
@@ -251,60 +251,49 @@ row_tracked(unsigned n, unsigned packets, int fmt)
 	return 0;
 }
 
-static int
-row_flood(unsigned n, unsigned packets)
+/* A full table of n sources, then packets to dport from sources never
+ * seen: a spoofed flood.  Returns the median ns per packet, or -1. */
+static double
+new_sources(struct bench *b, unsigned n, unsigned packets, uint16_t dport)
 {
-	struct bench b;
 	double t0, t[REPEAT];
 	unsigned i, k;
 
-	if (bench_init(&b, n, 30) != 0)
+	if (bench_init(b, n, 30) != 0)
 		return -1;
-	fill(&b, n);
-	b.stage1 = 0;
+	fill(b, n);
+	b->stage1 = 0;
 	for (k = 0; k < REPEAT; k++) {
 		t0 = now_s();
 		for (i = 0; i < packets; i++)
-			one(&b, n + k * packets + i, 7000, i + 1, 1);
+			one(b, n + k * packets + i, dport, i + 1, 1);
 		t[k] = now_s() - t0;
 	}
-	if (b.kt->st.used != n || b.stage1 != REPEAT * packets) {
-		fprintf(stderr, "bench-verdict: flood: %u tracked, %u counted\n",
-		    b.kt->st.used, b.stage1);
-		bench_free(&b);
-		return -1;
-	}
-	printf("flood   %8u: %6.0f ns/verdict with its line (table full: "
-	    "an eviction each)\n", n, median(t, REPEAT) * 1e9 / packets);
-	bench_free(&b);
-	return 0;
+	return median(t, REPEAT) * 1e9 / packets;
 }
 
+/* flood (scan 0): first knocks, each an eviction; scan: a port the scan
+ * guard watches, each a new entry in its table. */
 static int
-row_scan(unsigned n, unsigned packets)
+row_new(unsigned n, unsigned packets, int scan)
 {
 	struct bench b;
-	double t0, t[REPEAT];
-	unsigned i, k;
+	double ns = new_sources(&b, n, packets, scan ? 5555 : 7000);
+	int ok = scan ? b.v.reason == VR_OBSERVED :
+	    b.stage1 == REPEAT * packets;
 
-	if (bench_init(&b, n, 30) != 0)
+	if (ns < 0)
 		return -1;
-	fill(&b, n);
-	for (k = 0; k < REPEAT; k++) {
-		t0 = now_s();
-		for (i = 0; i < packets; i++)
-			one(&b, n + k * packets + i, 5555, i + 1, 1);
-		t[k] = now_s() - t0;
-	}
-	if (b.kt->st.used != n || b.v.reason != VR_OBSERVED) {
-		fprintf(stderr, "bench-verdict: scan: %u tracked, reason %d\n",
-		    b.kt->st.used, (int)b.v.reason);
+	if (b.kt->st.used != n || !ok) {
+		fprintf(stderr, "bench-verdict: %s: %u tracked, %u counted, "
+		    "reason %d\n", scan ? "scan" : "flood", b.kt->st.used,
+		    b.stage1, (int)b.v.reason);
 		bench_free(&b);
 		return -1;
 	}
-	printf("scan    %8u: %6.0f ns/verdict with its line (new sources, "
-	    "a port the scan guard watches)\n", n,
-	    median(t, REPEAT) * 1e9 / packets);
+	printf("%s %8u: %6.0f ns/verdict with its line (%s)\n",
+	    scan ? "scan   " : "flood  ", n, ns, scan ? "new sources, a port "
+	    "the scan guard watches" : "table full: an eviction each");
 	bench_free(&b);
 	return 0;
 }
@@ -328,11 +317,11 @@ main(int argc, char **argv)
 			return 1;
 	for (i = 1; i < sizeof(ns) / sizeof(ns[0]); i++)
 		if ((only == 0 || only == ns[i]) &&
-		    row_flood(ns[i], packets) != 0)
+		    row_new(ns[i], packets, 0) != 0)
 			return 1;
 	for (i = 1; i < sizeof(ns) / sizeof(ns[0]); i++)
 		if ((only == 0 || only == ns[i]) &&
-		    row_scan(ns[i], packets) != 0)
+		    row_new(ns[i], packets, 1) != 0)
 			return 1;
 	return 0;
 }

@@ -139,17 +139,28 @@ find(const struct knock_table *t, const struct addr *src)
 	return find_in(t, bucket_of(t, src), src);
 }
 
-/* bucket_of() for the packet's source: the verdict asks about the same
- * source twice or more (locked? then the packet), one hash does. */
+/* bucket_of() for a packet's source: the verdict asks about the same
+ * source twice or more (locked? then the packet), and knock_prefetch()
+ * before that; one hash does.  A source's place in the memo is picked by
+ * its last bytes (not secret: a sender who aims at one place only costs
+ * itself a hash). */
 static uint32_t
 bucket_memo(struct knock_table *t, const struct addr *src)
 {
-	if (!t->memo_ok || !addr_equal(&t->memo_src, src)) {
-		t->memo_h = src_hash(t, src);
-		t->memo_src = *src;
-		t->memo_ok = 1;
+	struct knock_memo *m = &t->memo[addr_spread(src) & (KNOCK_MEMO - 1)];
+
+	if (!m->ok || !addr_equal(&m->src, src)) {
+		m->h = src_hash(t, src);
+		m->src = *src;
+		m->ok = 1;
 	}
-	return bucket_at(t, t->memo_h);
+	return bucket_at(t, m->h);
+}
+
+void
+knock_prefetch(struct knock_table *t, const struct addr *src)
+{
+	__builtin_prefetch(&t->ent[bucket_memo(t, src)]);
 }
 
 static void

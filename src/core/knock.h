@@ -45,6 +45,7 @@
  * the newcomer is refused (st.refused), so a flood of spoofed first
  * knocks can lift no lockout and end no advanced attempt. */
 #define KNOCK_EVICT_SCAN	8
+#define KNOCK_MEMO		128	/* sources whose hash is kept: a burst */
 #define KNOCK_CELLS_PER_SOURCE	4	/* pool: this many cells per source */
 #define KNOCK_HIST_SIGS		3	/* signatures per history cell */
 #define KNOCK_HIST_CELLS	11	/* history cells kept per source (33
@@ -151,9 +152,11 @@ struct knock_table {
 	uint32_t top;			/* slots touched lie below it */
 	uint32_t level, split;		/* 2^level + split buckets */
 	uint32_t cell_free, cell_fresh;
-	struct addr memo_src;		/* the last source looked up ... */
-	uint8_t memo_ok;
-	uint32_t memo_h;		/* ... and its hash */
+	struct knock_memo {		/* recent sources' hashes */
+		struct addr src;
+		uint8_t ok;
+		uint32_t h;
+	} memo[KNOCK_MEMO];
 	uint16_t gen[CFG_MAX_DOORS];	/* bumped to forget a door's attempts */
 	int64_t reset_ms;		/* cells started before it are dead */
 	struct knock_stats st;
@@ -171,6 +174,10 @@ void knock_free(struct knock_table *t);
 unsigned knock_packet(struct knock_table *t, const struct config *cfg,
     const struct pkt *p, enum knock_where where, int64_t now_ms,
     struct knock_event *ev);
+/* A hint: src's packet comes soon; its hash is kept and its bucket's
+ * slot fetched into the cache, so a burst's lookups overlap their misses.
+ * Changes nothing the table does. */
+void knock_prefetch(struct knock_table *t, const struct addr *src);
 /* Forget every source's progress for door (its sequence changed). O(1). */
 void knock_door_reset(struct knock_table *t, unsigned door);
 /* Packets were lost unseen (a queue overflowed): a reset may be among

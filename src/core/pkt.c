@@ -385,3 +385,18 @@ pkt_proto_name(uint8_t proto)
 		return "other";
 	}
 }
+
+int
+pkt_source(const uint8_t *buf, size_t len, struct addr *src)
+{
+	memset(src, 0, sizeof(*src));
+	if (len >= 20 && buf[0] >> 4 == 4) {
+		src->family = AF_INET;
+		memcpy(src->b, buf + 12, 4);
+	} else if (len >= 40 && buf[0] >> 4 == 6) {
+		src->family = AF_INET6;
+		memcpy(src->b, buf + 8, 16);
+	} else
+		return -1;
+	return 0;
+}

@@ -52,6 +52,10 @@ enum pkt_status pkt_parse(const uint8_t *buf, size_t len, size_t wire_len,
     struct pkt *out);
 /* Short stable name for logs and counters, e.g. "l4-short". */
 const char *pkt_status_name(enum pkt_status s);
+/* Only the source address of buf, as pkt_parse() would give it when the
+ * packet is well formed (a hint's key: checks the version and the header
+ * length alone).  0, or -1 when buf is not long enough for one. */
+int pkt_source(const uint8_t *buf, size_t len, struct addr *src);
 /* "tcp", "udp", or "other". */
 const char *pkt_proto_name(uint8_t proto);
 

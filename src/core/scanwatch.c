@@ -61,16 +61,19 @@ src_hash(const struct scanwatch *sw, const struct addr *src)
 	return siphash24(&sw->key, k, sizeof(k));
 }
 
-/* src_hash() of the packet's source: a verdict asks about it twice. */
+/* src_hash() of a packet's source: a verdict asks about it twice, and
+ * sw_prefetch() before that (see knock.c's bucket_memo). */
 static uint64_t
 hash_memo(struct scanwatch *sw, const struct addr *src)
 {
-	if (!sw->memo_ok || !addr_equal(&sw->memo_src, src)) {
-		sw->memo_h = src_hash(sw, src);
-		sw->memo_src = *src;
-		sw->memo_ok = 1;
+	struct sw_memo *m = &sw->memo[addr_spread(src) & (SW_MEMO - 1)];
+
+	if (!m->ok || !addr_equal(&m->src, src)) {
+		m->h = src_hash(sw, src);
+		m->src = *src;
+		m->ok = 1;
 	}
-	return sw->memo_h;
+	return m->h;
 }
 
 /* The bucket of hash h, and its tag (never 0). */
@@ -79,6 +82,16 @@ bucket_of(const struct scanwatch *sw, uint64_t h, uint32_t *tag)
 {
 	*tag = (uint32_t)(h >> 32) | 1;
 	return &sw->e[(h & (sw->nbuckets - 1)) * SW_WAYS];
+}
+
+void
+sw_prefetch(struct scanwatch *sw, const struct addr *src)
+{
+	uint32_t tag;
+	const struct sw_entry *b = bucket_of(sw, hash_memo(sw, src), &tag);
+
+	__builtin_prefetch(b);
+	__builtin_prefetch((const char *)b + 64);	/* a bucket: two lines */
 }
 
 static int

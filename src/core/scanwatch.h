@@ -30,6 +30,7 @@
 #define SW_MEMORY_MS	(10 * 60 * 1000)	/* forgotten after this quiet */
 #define SW_SETTLE_MS	50	/* a reset this close voids a knock */
 #define SW_WAYS		4
+#define SW_MEMO		128	/* sources whose hash is kept: a burst */
 #define SW_MIN_ENTRIES	4096
 #define SW_MAX_ENTRIES	(1u << 18)	/* 8 MiB at most */
 
@@ -54,9 +55,11 @@ struct scanwatch {
 	uint64_t port_salt;
 	struct sw_entry *e;	/* nbuckets * SW_WAYS, a bucket's lines aligned */
 	void *e_mem;		/* as allocated */
-	struct addr memo_src;	/* the last source hashed ... */
-	uint8_t memo_ok;
-	uint64_t memo_h;	/* ... and its hash */
+	struct sw_memo {	/* recent sources' hashes */
+		struct addr src;
+		uint8_t ok;
+		uint64_t h;
+	} memo[SW_MEMO];
 	struct sw_stats st;
 };
 
@@ -77,6 +80,8 @@ void sw_free(struct scanwatch *sw);
 void sw_note(struct scanwatch *sw, const struct addr *src, uint8_t proto,
     uint16_t port, int reset, int64_t now_ms);
 /* May a knock of src count now? */
+/* A hint: src's packet comes soon (see knock_prefetch). */
+void sw_prefetch(struct scanwatch *sw, const struct addr *src);
 enum sw_block sw_check(struct scanwatch *sw, const struct addr *src,
     int64_t now_ms);
 /* Distinct ports src was seen at (as the set counts them), 0 if unknown. */

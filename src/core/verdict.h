@@ -153,6 +153,9 @@ void verdict_init(struct gk_state *s, const struct config *cfg,
 void spagate_decide(struct gk_state *s, struct verdict *v, int64_t now_ms);
 /* Decide one packet: buf holds the first len bytes of a packet of
  * wire_len bytes (0: len, i.e. not truncated). */
+/* A hint before a burst is decided: buf's source will be looked up soon
+ * (its tables' lines are fetched, its hashes kept).  Decides nothing. */
+void verdict_prefetch(struct gk_state *s, const uint8_t *buf, size_t len);
 void verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
     size_t wire_len, int64_t now_ms, struct verdict *v);
 /* Completions due by now: grants made, Close applied; into out (at most

@@ -566,6 +566,15 @@ on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
 	return v->accept ? QUEUE_ACCEPT : QUEUE_DROP;
 }
 
+/* A burst is about to be decided: its sources' lines of the tables are
+ * asked for now (verdict_prefetch; only tables too large for the cache). */
+static void
+on_hint(void *arg, const uint8_t *pkt, size_t len)
+{
+	(void)arg;
+	verdict_prefetch(D.run.state, pkt, len);
+}
+
 /* A burst's verdicts are sent: now its lines. */
 static void
 on_sent(void *arg)
@@ -1228,7 +1237,7 @@ serve(struct queue *q, int budget, int *busy)
 
 	log_hold();
 	n = queue_process(q, budget, &(struct queue_cbs){ on_packet, on_gap,
-	    on_sent }, q, err, sizeof(err));
+	    on_sent, on_hint }, q, err, sizeof(err));
 	log_release();
 	if (n >= budget)
 		*busy = 1;

@@ -21,10 +21,14 @@ typedef void (*queue_gap_cb)(void *arg, uint32_t n);
 /* The verdicts of the packets given to queue_cb so far are sent (the
  * place for work that need not delay them, such as log lines). */
 typedef void (*queue_sent_cb)(void *arg);
+/* A hint before a burst is decided: a packet of it (its payload; the
+ * same packet reaches queue_cb after). */
+typedef void (*queue_hint_cb)(void *arg, const uint8_t *pkt, size_t len);
 struct queue_cbs {
 	queue_cb	packet;
 	queue_gap_cb	gap;		/* may be NULL */
 	queue_sent_cb	sent;		/* may be NULL */
+	queue_hint_cb	hint;		/* may be NULL */
 };
 /* Packets are read in bursts of at most this many. */
 #define QUEUE_RECV_BURST	32

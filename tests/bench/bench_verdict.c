@@ -24,6 +24,8 @@
  *
  * Memory: the knock table's bytes in use (knock_memory) per tracked
  * source, the record alone, and the process's RSS growth while filling.
+ * Packets are decided in bursts of BURST, each burst's sources first
+ * handed to verdict_prefetch() as the daemon does (BV_NOPREFETCH=1: not).
  * Each row's time is the median of REPEAT runs of PACKETS packets on the
  * same table (the machine's noise moves a single run by a third).
  * Usage: bench-verdict [PACKETS per run [N: only the rows of N sources]].
@@ -51,6 +53,8 @@ static const struct siphash_key key = { 0x0123456789abcdefULL,
 static volatile size_t sink;
 
 #define REPEAT 5
+#define BURST 32		/* packets decided together, as the daemon's */
+static int no_prefetch;
 
 static int
 cmp_double(const void *a, const void *b)
@@ -133,6 +137,8 @@ struct bench {
 	struct scanwatch *sw;
 	struct gk_state s;
 	struct verdict v;
+	uint8_t q[BURST][40];	/* packets waiting for their burst */
+	unsigned nq;
 	int64_t ms, us;
 	int64_t step_us;	/* the clock's move per packet */
 	unsigned stage1;	/* packets that (re)started an attempt */
@@ -172,12 +178,10 @@ bench_free(struct bench *b)
 
 /* One packet, decided and its line formatted; then the clock moves. */
 static void
-one(struct bench *b, uint32_t src, uint16_t dport, uint32_t seq, int fmt)
+decide_one(struct bench *b, const uint8_t *pkt, size_t n, int fmt)
 {
-	uint8_t pkt[40];
 	char line[LOGFMT_LINE_MAX];
 	struct lf l;
-	size_t n = syn(pkt, src, dport, seq);
 	unsigned i;
 
 	verdict_decide(&b->s, pkt, n, 0, b->ms, &b->v);
@@ -198,6 +202,30 @@ one(struct bench *b, uint32_t src, uint16_t dport, uint32_t seq, int fmt)
 	b->ms = b->us / 1000;
 }
 
+/* The waiting packets, as the daemon takes a burst: each one's tables
+ * asked for first (unless BV_NOPREFETCH is set), then each decided. */
+static void
+flush(struct bench *b, int fmt)
+{
+	unsigned k;
+
+	if (!no_prefetch)
+		for (k = 0; k < b->nq; k++)
+			verdict_prefetch(&b->s, b->q[k], sizeof(b->q[k]));
+	for (k = 0; k < b->nq; k++)
+		decide_one(b, b->q[k], sizeof(b->q[k]), fmt);
+	b->nq = 0;
+}
+
+/* A packet for the burst (decided once BURST wait; flush() the rest). */
+static void
+one(struct bench *b, uint32_t src, uint16_t dport, uint32_t seq, int fmt)
+{
+	(void)syn(b->q[b->nq++], src, dport, seq);
+	if (b->nq == BURST)
+		flush(b, fmt);
+}
+
 /* Fill sources 0..n-1 with a first knock. */
 static void
 fill(struct bench *b, unsigned n)
@@ -206,6 +234,7 @@ fill(struct bench *b, unsigned n)
 
 	for (i = 0; i < n; i++)
 		one(b, i, 7000, i + 1, 0);
+	flush(b, 0);
 }
 
 static int
@@ -230,6 +259,7 @@ row_tracked(unsigned n, unsigned packets, int fmt)
 		for (i = 0; i < packets; i++)
 			one(&b, next_rand() % n, 7000,
 			    (uint32_t)n + k * packets + i + 1, fmt);
+		flush(&b, fmt);
 		t[k] = now_s() - t0;
 	}
 	/* A knock whose 32-bit signature equals one of the 34 its source
@@ -267,6 +297,7 @@ new_sources(struct bench *b, unsigned n, unsigned packets, uint16_t dport)
 		t0 = now_s();
 		for (i = 0; i < packets; i++)
 			one(b, n + k * packets + i, dport, i + 1, 1);
+		flush(b, 1);
 		t[k] = now_s() - t0;
 	}
 	return median(t, REPEAT) * 1e9 / packets;
@@ -308,8 +339,10 @@ main(int argc, char **argv)
 
 	if (packets == 0)
 		packets = 1000000;
-	printf("bench-verdict: verdict_decide() per packet, one core, median "
-	    "of %d runs of %u packets per row\n", REPEAT, packets);
+	no_prefetch = getenv("BV_NOPREFETCH") != NULL;
+	printf("bench-verdict: verdict_decide() per packet, one core, in "
+	    "bursts of %d%s, median of %d runs of %u packets per row\n",
+	    BURST, no_prefetch ? " (no prefetch)" : "", REPEAT, packets);
 	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
 		if ((only == 0 || only == ns[i]) &&
 		    (row_tracked(ns[i], packets, 0) != 0 ||

@@ -12,7 +12,9 @@
  *    (TCP) or UDP length says;
  *  - on an error: the status is a known one and nothing points outside;
  *  - bytes after the IP datagram (Ethernet padding) change nothing;
- *  - pkt_status_name() and pkt_proto_name() never return NULL.
+ *  - pkt_status_name() and pkt_proto_name() never return NULL;
+ *  - pkt_source() (the prefetch hint's key) gives the very source
+ *    pkt_parse() does, so the hint's memo serves the decision.
  */
 #include <string.h>
 
@@ -247,6 +249,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FUZZ_CHECK(ok);
+	{
+		struct addr a;
+
+		FUZZ_CHECK(pkt_source(data, size, &a) == 0);
+		FUZZ_CHECK(memcmp(&a, &p.src, sizeof(a)) == 0);
+	}
 	check_ok(data, size, &p, &r);
 	check_padding(data, size, &p);
 	check_cut_ok(data, size, &p);

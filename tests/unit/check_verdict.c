@@ -2,6 +2,7 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "suites.h"
@@ -417,6 +418,88 @@ START_TEST(retransmitted_knock_is_ignored)
 }
 END_TEST
 
+/* The burst hint changes nothing: two states with tables large enough
+ * for it (a 1M scan table, a knock table past 4 MiB), the same packets,
+ * one told of each burst first (with odd and short buffers among them):
+ * the same verdicts, reasons and events. */
+static struct gk_state *
+big_state(const struct config *cfg, struct knock_table **kt,
+    struct grant_table **gt, struct scanwatch **sw)
+{
+	struct gk_state *st = calloc(1, sizeof(*st));
+
+	*kt = knock_new(1u << 17, cfg, &key);
+	*gt = grant_new(1024, &key);
+	*sw = sw_new(1u << 20, &key);
+	ck_assert(st != NULL && *kt != NULL && *gt != NULL && *sw != NULL);
+	verdict_init(st, cfg, *kt, *gt, *sw);
+	return st;
+}
+
+START_TEST(burst_hint_changes_nothing)
+{
+	static const uint16_t ports[] = { 7000, 8000, 9000, 22, 6000, 1234 };
+	struct knock_table *kt[2];
+	struct grant_table *gt[2];
+	struct scanwatch *sw[2];
+	struct gk_state *st[2];
+	struct verdict v[2];
+	struct config cfg = *tu_config("[options]\nScan_Guard = yes\n"
+	    "[ssh]\nSequence = 7000,8000:udp,9000\nOpen_Ports = 22\n");
+	uint8_t pkt[8][128], junk[40];
+	size_t len[8];
+	char src[48];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	unsigned i, k, j;
+
+	st[0] = big_state(&cfg, &kt[0], &gt[0], &sw[0]);
+	st[1] = big_state(&cfg, &kt[1], &gt[1], &sw[1]);
+	for (i = 0; i < 70000; i++) {	/* past 4 MiB of knock table */
+		snprintf(src, sizeof(src), "10.%u.%u.%u", i >> 16 & 255,
+		    i >> 8 & 255, i & 255);
+		len[0] = tu_raw(pkt[0], sizeof(pkt[0]), src, "192.0.2.1", TCP,
+		    40000, 7000, TCPF_SYN);
+		for (k = 0; k < 2; k++)
+			verdict_decide(st[k], pkt[0], len[0], 0, 1000, &v[k]);
+	}
+	ck_assert_uint_ge(knock_memory(kt[0]), 4u << 20);
+	memset(junk, 0x45, sizeof(junk));
+	for (i = 0; i < 3000; i++) {
+		for (j = 0; j < 8; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			snprintf(src, sizeof(src), x & 1 ? "10.0.%u.%u" :
+			    "2001:db8::%x:%x", (unsigned)(x >> 8) % 3,
+			    (unsigned)(x >> 20) % 256);
+			k = (unsigned)(x >> 32) % 6;
+			len[j] = tu_raw(pkt[j], sizeof(pkt[j]), src, strchr(src,
+			    ':') ? "2001:db8::1" : "192.0.2.1", k == 1 ? UDP :
+			    TCP, (uint16_t)(40000 + x % 1000), ports[k], TCPF_SYN);
+		}
+		for (j = 0; j < 8; j++)
+			verdict_prefetch(st[0], pkt[j], len[j]);
+		verdict_prefetch(st[0], junk, (size_t)(i % 41));
+		verdict_prefetch(st[0], pkt[0], 0);
+		for (j = 0; j < 8; j++) {
+			for (k = 0; k < 2; k++)
+				verdict_decide(st[k], pkt[j], len[j], 0,
+				    2000 + i, &v[k]);
+			ck_assert_int_eq(v[0].accept, v[1].accept);
+			ck_assert_int_eq(v[0].reason, v[1].reason);
+			ck_assert_uint_eq(v[0].nev, v[1].nev);
+			ck_assert(memcmp(v[0].ev, v[1].ev,
+			    v[0].nev * sizeof(v[0].ev[0])) == 0);
+		}
+	}
+	ck_assert_uint_eq(kt[0]->st.used, kt[1]->st.used);
+	for (k = 0; k < 2; k++) {
+		knock_free(kt[k]);
+		grant_free(gt[k]);
+		sw_free(sw[k]);
+		free(st[k]);
+	}
+}
+END_TEST
+
 START_TEST(lockout)
 {
 	start("[options]\nLockout_After = 2\nLockout_Time = 5\n"
@@ -821,6 +904,7 @@ verdict_suite(void)
 	tcase_add_test(tc, public_ports_pass);
 	tcase_add_test(tc, retransmitted_knock_is_ignored);
 	tcase_add_test(tc, lockout);
+	tcase_add_test(tc, burst_hint_changes_nothing);
 	tcase_add_test(tc, close_revokes);
 	tcase_add_test(tc, close_once_per_packet);
 	tcase_add_test(tc, close_wins_over_grant);

@@ -23,14 +23,6 @@ int addr_parse(const char *s, struct addr *out);
 /* Text form into buf (at least ADDR_STRLEN bytes). Returns buf. */
 const char *addr_format(const struct addr *a, char *buf, size_t len);
 int addr_equal(const struct addr *a, const struct addr *b);
-/* The last bytes of a, mixed (not secret, not a hash): a slot in a small
- * cache of recent sources, 0..511. */
-static inline unsigned
-addr_spread(const struct addr *a)
-{
-	return (unsigned)(a->b[3] ^ a->b[15] ^ (a->b[2] << 1) ^
-	    (a->b[14] << 1));
-}
 /* Could a be a single host's address, without an interface (not
  * unspecified, loopback, multicast, broadcast, reserved, IPv4-mapped or
  * IPv6 link-local)?  1 or 0. */

@@ -19,11 +19,7 @@
 static uint32_t
 src_hash(const struct grant_table *t, const struct addr *src)
 {
-	uint8_t k[17];
-
-	k[0] = src->family;
-	memcpy(k + 1, src->b, 16);
-	return (uint32_t)siphash24(&t->key, k, sizeof(k)) & (t->nbuckets - 1);
+	return (uint32_t)srchash(&t->key, src) & (t->nbuckets - 1);
 }
 
 struct grant_table *

@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "siphash.h"
+#include "srchash.h"
 
 #define GRANT_NONE		INT64_MAX	/* "no deadline" */
 #define GRANT_ALL_PORTS		0xffffffffu	/* every port the door opens */

@@ -46,11 +46,7 @@ _Static_assert(CFG_MAX_DOORS <= 64, "doors fit a 64-bit mask");
 static uint32_t
 src_hash(const struct knock_table *t, const struct addr *src)
 {
-	uint8_t k[17];
-
-	k[0] = src->family;
-	memcpy(k + 1, src->b, 16);
-	return (uint32_t)siphash24(&t->key, k, sizeof(k));
+	return (uint32_t)srchash(&t->key, src);
 }
 
 /* Hash h's bucket: of the 2^level buckets, or of twice as many if its
@@ -141,20 +137,11 @@ find(const struct knock_table *t, const struct addr *src)
 
 /* bucket_of() for a packet's source: the verdict asks about the same
  * source twice or more (locked? then the packet), and knock_prefetch()
- * before that; one hash does.  A source's place in the memo is picked by
- * its last bytes (not secret: a sender who aims at one place only costs
- * itself a hash). */
+ * before that; one hash does (srchash.h). */
 static uint32_t
 bucket_memo(struct knock_table *t, const struct addr *src)
 {
-	struct knock_memo *m = &t->memo[addr_spread(src) & (KNOCK_MEMO - 1)];
-
-	if (!m->ok || !addr_equal(&m->src, src)) {
-		m->h = src_hash(t, src);
-		m->src = *src;
-		m->ok = 1;
-	}
-	return bucket_at(t, m->h);
+	return bucket_at(t, (uint32_t)srchash_memo(&t->memo, &t->key, src));
 }
 
 void
@@ -276,7 +263,9 @@ cell_unlink(struct knock_table *t, uint32_t *pp)
 static void
 release(struct knock_table *t, struct knock_src *e)
 {
-	uint32_t *pp = &t->ent[bucket_of(t, &e->src)].head, i = idx1(t, e);
+	/* The packet's own source, usually: its hash is in the memo. */
+	uint32_t *pp = &t->ent[bucket_at(t, (uint32_t)srchash_peek(&t->memo,
+	    &t->key, &e->src))].head, i = idx1(t, e);
 
 	while (*pp && *pp != i)
 		pp = &t->ent[*pp - 1].hnext;

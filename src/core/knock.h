@@ -33,6 +33,7 @@
 #include "config.h"
 #include "pkt.h"
 #include "siphash.h"
+#include "srchash.h"
 
 /* When a table is full, KNOCK_EVICT_SCAN sources at the eviction hand (a
  * clock sweeping the records) are examined; one worth nothing is reused,
@@ -45,7 +46,6 @@
  * the newcomer is refused (st.refused), so a flood of spoofed first
  * knocks can lift no lockout and end no advanced attempt. */
 #define KNOCK_EVICT_SCAN	8
-#define KNOCK_MEMO		128	/* sources whose hash is kept: a burst */
 #define KNOCK_CELLS_PER_SOURCE	4	/* pool: this many cells per source */
 #define KNOCK_HIST_SIGS		3	/* signatures per history cell */
 #define KNOCK_HIST_CELLS	11	/* history cells kept per source (33
@@ -152,11 +152,7 @@ struct knock_table {
 	uint32_t top;			/* slots touched lie below it */
 	uint32_t level, split;		/* 2^level + split buckets */
 	uint32_t cell_free, cell_fresh;
-	struct knock_memo {		/* recent sources' hashes */
-		struct addr src;
-		uint8_t ok;
-		uint32_t h;
-	} memo[KNOCK_MEMO];
+	struct srchash_memo memo;	/* a burst's sources' hashes */
 	uint16_t gen[CFG_MAX_DOORS];	/* bumped to forget a door's attempts */
 	int64_t reset_ms;		/* cells started before it are dead */
 	struct knock_stats st;

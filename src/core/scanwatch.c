@@ -51,29 +51,12 @@ sw_memory(const struct scanwatch *sw)
 	    sizeof(struct sw_entry);
 }
 
-static uint64_t
-src_hash(const struct scanwatch *sw, const struct addr *src)
-{
-	uint8_t k[17];
-
-	k[0] = src->family;
-	memcpy(k + 1, src->b, 16);
-	return siphash24(&sw->key, k, sizeof(k));
-}
-
-/* src_hash() of a packet's source: a verdict asks about it twice, and
- * sw_prefetch() before that (see knock.c's bucket_memo). */
+/* A packet's source's hash: a verdict asks about it twice, and
+ * sw_prefetch() before that (srchash.h). */
 static uint64_t
 hash_memo(struct scanwatch *sw, const struct addr *src)
 {
-	struct sw_memo *m = &sw->memo[addr_spread(src) & (SW_MEMO - 1)];
-
-	if (!m->ok || !addr_equal(&m->src, src)) {
-		m->h = src_hash(sw, src);
-		m->src = *src;
-		m->ok = 1;
-	}
-	return m->h;
+	return srchash_memo(&sw->memo, &sw->key, src);
 }
 
 /* The bucket of hash h, and its tag (never 0). */
@@ -193,7 +176,7 @@ sw_check(struct scanwatch *sw, const struct addr *src, int64_t now_ms)
 unsigned
 sw_ports(const struct scanwatch *sw, const struct addr *src, int64_t now_ms)
 {
-	const struct sw_entry *e = lookup(sw, src_hash(sw, src), now_ms);
+	const struct sw_entry *e = lookup(sw, srchash(&sw->key, src), now_ms);
 
 	return e != NULL ? nports(e) : 0;
 }

@@ -25,12 +25,12 @@
 
 #include "addr.h"
 #include "siphash.h"
+#include "srchash.h"
 
 #define SW_SCAN_PORTS	10	/* distinct other ports: a scanner */
 #define SW_MEMORY_MS	(10 * 60 * 1000)	/* forgotten after this quiet */
 #define SW_SETTLE_MS	50	/* a reset this close voids a knock */
 #define SW_WAYS		4
-#define SW_MEMO		128	/* sources whose hash is kept: a burst */
 #define SW_MIN_ENTRIES	4096
 #define SW_MAX_ENTRIES	(1u << 18)	/* 8 MiB at most */
 
@@ -55,11 +55,7 @@ struct scanwatch {
 	uint64_t port_salt;
 	struct sw_entry *e;	/* nbuckets * SW_WAYS, a bucket's lines aligned */
 	void *e_mem;		/* as allocated */
-	struct sw_memo {	/* recent sources' hashes */
-		struct addr src;
-		uint8_t ok;
-		uint64_t h;
-	} memo[SW_MEMO];
+	struct srchash_memo memo;	/* a burst's sources' hashes */
 	struct sw_stats st;
 };
 

@@ -528,12 +528,28 @@ verdict_recheck(struct gk_state *s, const struct pkt *p, int64_t now_ms,
  * (measured: the hint then costs more than it saves). */
 #define PREFETCH_BYTES (4u << 20)
 
+static int
+big_knocks(const struct gk_state *s)
+{
+	return s->knocks != NULL && knock_memory(s->knocks) >= PREFETCH_BYTES;
+}
+
+static int
+big_sw(const struct gk_state *s)
+{
+	return s->sw != NULL && sw_memory(s->sw) >= PREFETCH_BYTES;
+}
+
+int
+verdict_prefetch_helps(const struct gk_state *s)
+{
+	return big_knocks(s) || big_sw(s);
+}
+
 void
 verdict_prefetch(struct gk_state *s, const uint8_t *buf, size_t len)
 {
-	int knocks = s->knocks != NULL &&
-	    knock_memory(s->knocks) >= PREFETCH_BYTES;
-	int sw = s->sw != NULL && sw_memory(s->sw) >= PREFETCH_BYTES;
+	int knocks = big_knocks(s), sw = big_sw(s);
 	struct addr a;
 
 	if (!knocks && !sw)

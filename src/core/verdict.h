@@ -156,6 +156,9 @@ void spagate_decide(struct gk_state *s, struct verdict *v, int64_t now_ms);
 /* A hint before a burst is decided: buf's source will be looked up soon
  * (its tables' lines are fetched, its hashes kept).  Decides nothing. */
 void verdict_prefetch(struct gk_state *s, const uint8_t *buf, size_t len);
+/* Would verdict_prefetch() fetch anything now?  (The caller may then
+ * skip finding the packets for it.) */
+int verdict_prefetch_helps(const struct gk_state *s);
 void verdict_decide(struct gk_state *s, const uint8_t *buf, size_t len,
     size_t wire_len, int64_t now_ms, struct verdict *v);
 /* Completions due by now: grants made, Close applied; into out (at most

@@ -1236,8 +1236,11 @@ serve(struct queue *q, int budget, int *busy)
 	int n;
 
 	log_hold();
+	/* The hint only when a table is too large for the cache: else even
+	 * finding each packet's payload for it is work for nothing. */
 	n = queue_process(q, budget, &(struct queue_cbs){ on_packet, on_gap,
-	    on_sent, on_hint }, q, err, sizeof(err));
+	    on_sent, verdict_prefetch_helps(D.run.state) ? on_hint : NULL },
+	    q, err, sizeof(err));
 	log_release();
 	if (n >= budget)
 		*busy = 1;

@@ -121,7 +121,7 @@ START_TEST(sizes)
 	ck_assert_uint_eq(sw->nbuckets * SW_WAYS, SW_MIN_ENTRIES);
 	/* The entries, and the table with its memo of a burst's hashes. */
 	ck_assert_uint_le(sw_memory(sw), SW_MIN_ENTRIES * 32 + 256 +
-	    SW_MEMO * sizeof(struct sw_memo));
+	    sizeof(struct srchash_memo));
 	sw_free(sw);
 	sw = sw_new(16384, &key);
 	ck_assert_uint_eq(sw->nbuckets * SW_WAYS, 16384);

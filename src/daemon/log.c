@@ -84,6 +84,7 @@ struct sink {
 static struct {
 	int started;			/* the readers run */
 	int held;
+	int held_lines;			/* queued while held: wake for them */
 	int to_fd;			/* helper mode; -1: off */
 	char path[CFG_PATH_MAX];
 	int fd;				/* LogFile: the file reader's */
@@ -618,6 +619,9 @@ log_release(void)
 	unsigned i;
 
 	lg.held = 0;
+	if (!lg.held_lines)	/* a round that logged nothing wakes no one */
+		return;
+	lg.held_lines = 0;
 	for (i = 0; i < LOG_SINKS; i++)
 		if (lg.s[i].running)
 			wake(&lg.s[i]);
@@ -663,6 +667,8 @@ log_line(int prio, const char *line)
 		enqueue(&lg.s[i], prio, ns, line, n);
 		if (!lg.held)
 			wake(&lg.s[i]);
+		else
+			lg.held_lines = 1;
 	}
 }
 

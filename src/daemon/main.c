@@ -1227,27 +1227,54 @@ due_work(int64_t now)
 		watch_kernel_drops(now);
 }
 
-/* Answer a queue; a socket error is fatal (verdicts would stop).  *busy
- * is set if packets may be left waiting. */
+/* Answer a queue: the packets it answered, -1 on a socket error (fatal:
+ * verdicts would stop).  *busy is set if packets may be left waiting. */
 static int
 serve(struct queue *q, int budget, int *busy)
 {
 	char err[256];
 	int n;
 
-	log_hold();
 	/* The hint only when a table is too large for the cache: else even
 	 * finding each packet's payload for it is work for nothing. */
 	n = queue_process(q, budget, &(struct queue_cbs){ on_packet, on_gap,
 	    on_sent, verdict_prefetch_helps(D.run.state) ? on_hint : NULL },
 	    q, err, sizeof(err));
-	log_release();
 	if (n >= budget)
 		*busy = 1;
 	if (n >= 0)
-		return 0;
+		return n;
 	log_msg(LOG_ERR, "error", "%s", err);
 	return -1;
+}
+
+/* While packets keep coming, a round waits only on the two queues, and on
+ * every fd at least every FULL_POLL_MS: a poll of all of them costs as
+ * much again as the packets' own receive, and the others (signals,
+ * control clients, the helper, nft and link events) can wait a
+ * millisecond.  Once the queues stay quiet that long, the loop waits on
+ * every fd. */
+#define FULL_POLL_MS	1
+
+static int
+wait_events(struct pollfd *pfd, unsigned n, int hot, int64_t now,
+    int64_t *full_ms)
+{
+	int64_t left = *full_ms + FULL_POLL_MS - now;
+	unsigned i;
+	int r, t;
+
+	if (hot && left > 0) {
+		for (i = 0; i < n; i++)
+			pfd[i].revents = 0;
+		t = poll_timeout(now);
+		r = poll(pfd, 2, t < left ? t : (int)left);	/* the queues */
+		if (r != 0)
+			return r;
+		now = now_ms();
+	}
+	*full_ms = now;
+	return poll(pfd, n, poll_timeout(now));
 }
 
 static int
@@ -1255,10 +1282,12 @@ event_loop(int sigfd)
 {
 	struct pollfd pfd[PFD_FIXED + SP_POLLFDS + CTL_POLLFDS];
 	unsigned nsp, nctl;
-	int rc = 0, busy;
+	int rc = 0, busy, served = 0, n;
+	int64_t full_ms = 0, now;
 
+	_Static_assert(PFD_PROTECTED == 0 && PFD_KNOCK == 1, "queues first");
 	while (!D.stop && rc == 0 && !D.sp.fatal) {
-		due_work(now_ms());
+		due_work(now = now_ms());
 		bgio_beat();
 		pfd[PFD_PROTECTED] = (struct pollfd){ queue_fd(D.protq), POLLIN, 0 };
 		pfd[PFD_KNOCK] = (struct pollfd){ queue_fd(D.knockq), POLLIN, 0 };
@@ -1268,8 +1297,8 @@ event_loop(int sigfd)
 		pfd[PFD_BGIO] = (struct pollfd){ bgio_fd(), POLLIN, 0 };
 		nsp = spawner_pollfds(&D.sp, pfd + PFD_FIXED);
 		nctl = ctl_pollfds(D.ctl, pfd + PFD_FIXED + nsp, CTL_POLLFDS);
-		if (poll(pfd, PFD_FIXED + nsp + nctl,
-		    poll_timeout(now_ms())) < 0) {
+		if (wait_events(pfd, PFD_FIXED + nsp + nctl, served > 0, now,
+		    &full_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_ERR, "error", "poll: %s", strerror(errno));
@@ -1281,13 +1310,20 @@ event_loop(int sigfd)
 		 * last knock.  While connections wait, the knock queue gets
 		 * only a share of a budget per round, so a knock flood delays
 		 * a granted user by that many packets, not a whole budget. */
-		busy = 0;
-		if (pfd[PFD_KNOCK].revents & POLLIN ||
-		    pfd[PFD_PROTECTED].revents & POLLIN)
-			rc = serve(D.knockq, pfd[PFD_PROTECTED].revents &
+		busy = served = 0;
+		log_hold();		/* the log's reader wakes after the sends */
+		if (pfd[PFD_KNOCK].revents & POLLIN) {
+			n = serve(D.knockq, pfd[PFD_PROTECTED].revents &
 			    POLLIN ? QUEUE_KNOCK_SHARE : QUEUE_BUDGET, &busy);
-		if (rc == 0 && (pfd[PFD_PROTECTED].revents & POLLIN))
-			rc = serve(D.protq, QUEUE_BUDGET, &busy);
+			rc = n < 0 ? -1 : 0;
+			served += n > 0 ? n : 0;
+		}
+		if (rc == 0 && (pfd[PFD_PROTECTED].revents & POLLIN)) {
+			n = serve(D.protq, QUEUE_BUDGET, &busy);
+			rc = n < 0 ? -1 : 0;
+			served += n > 0 ? n : 0;
+		}
+		log_release();
 		/* The nft transaction waits for a quiet moment. */
 		if (D.ot_pending && (!busy || now_ms() - D.ot_since_ms >= 1000))
 			advance_one_time_doors();
@@ -1299,8 +1335,9 @@ event_loop(int sigfd)
 			on_link_event();
 		if (pfd[PFD_BGIO].revents & POLLIN)
 			on_bgio();
-		spawner_on_poll(&D.sp, pfd + PFD_FIXED, nsp, now_ms());
-		ctl_process(D.ctl, pfd + PFD_FIXED + nsp, nctl, now_ms());
+		now = now_ms();
+		spawner_on_poll(&D.sp, pfd + PFD_FIXED, nsp, now);
+		ctl_process(D.ctl, pfd + PFD_FIXED + nsp, nctl, now);
 	}
 	if (D.sp.fatal)
 		rc = -1;

@@ -66,6 +66,7 @@ static struct {
 	 * once the burst's verdicts are sent (on_sent), not before. */
 	struct verdict vs[QUEUE_RECV_BURST];
 	int64_t vs_ms[QUEUE_RECV_BURST];
+	int64_t knocks_ms;		/* the knock queue last had packets */
 	int64_t burst_ms;		/* the clocks, read once a burst */
 	int burst_clock;		/* burst_ms is this burst's */
 	unsigned nvs;
@@ -1255,6 +1256,7 @@ serve(struct queue *q, int budget, int *busy)
  * millisecond.  Once the queues stay quiet that long, the loop waits on
  * every fd. */
 #define FULL_POLL_MS	1
+#define KNOCKS_RECENT_MS 1000
 
 static int
 wait_events(struct pollfd *pfd, unsigned n, int hot, int64_t now,
@@ -1307,16 +1309,24 @@ event_loop(int sigfd)
 		}
 		/* Knocks first, then protected ports: `knock && ssh` finds
 		 * its grant in place when its SYN is read together with the
-		 * last knock.  While connections wait, the knock queue gets
-		 * only a share of a budget per round, so a knock flood delays
-		 * a granted user by that many packets, not a whole budget. */
+		 * last knock, also one that poll did not see yet while knocks
+		 * came in the last second (a read that may find nothing, so
+		 * not for every SYN of a flood of them).  While connections
+		 * wait, the knock queue gets only a share of a budget per
+		 * round, so a knock flood delays a granted user by that many
+		 * packets, not a whole budget. */
 		busy = served = 0;
+		now = now_ms();
 		log_hold();		/* the log's reader wakes after the sends */
-		if (pfd[PFD_KNOCK].revents & POLLIN) {
+		if (pfd[PFD_KNOCK].revents & POLLIN ||
+		    (pfd[PFD_PROTECTED].revents & POLLIN &&
+		    now - D.knocks_ms < KNOCKS_RECENT_MS)) {
 			n = serve(D.knockq, pfd[PFD_PROTECTED].revents &
 			    POLLIN ? QUEUE_KNOCK_SHARE : QUEUE_BUDGET, &busy);
 			rc = n < 0 ? -1 : 0;
 			served += n > 0 ? n : 0;
+			if (n > 0)
+				D.knocks_ms = now;
 		}
 		if (rc == 0 && (pfd[PFD_PROTECTED].revents & POLLIN)) {
 			n = serve(D.protq, QUEUE_BUDGET, &busy);
@@ -1335,7 +1345,6 @@ event_loop(int sigfd)
 			on_link_event();
 		if (pfd[PFD_BGIO].revents & POLLIN)
 			on_bgio();
-		now = now_ms();
 		spawner_on_poll(&D.sp, pfd + PFD_FIXED, nsp, now);
 		ctl_process(D.ctl, pfd + PFD_FIXED + nsp, nctl, now);
 	}

@@ -162,18 +162,20 @@ touch(struct knock_table *t, uint32_t slot)
 static void
 grow(struct knock_table *t)
 {
-	uint32_t nb = (1u << t->level) + t->split, *pp, i;
+	uint32_t nb = (1u << t->level) + t->split, *pp, *tp, i;
 
 	if (nb >= t->cap)
 		return;
 	touch(t, nb);
+	tp = &t->ent[nb].head;		/* a new bucket: empty */
 	for (pp = &t->ent[t->split].head; (i = *pp) != 0;) {
 		struct knock_src *e = &t->ent[i - 1];
 
 		if ((src_hash(t, &e->src) & ((2u << t->level) - 1)) == nb) {
-			*pp = e->hnext;
-			e->hnext = t->ent[nb].head;
-			t->ent[nb].head = i;
+			*pp = e->hnext;		/* both keep their order */
+			e->hnext = 0;
+			*tp = i;
+			tp = &e->hnext;
 		} else
 			pp = &e->hnext;
 	}
@@ -507,7 +509,7 @@ static struct knock_src *
 insert(struct knock_table *t, const struct config *cfg,
     const struct addr *src, int64_t now_ms)
 {
-	uint32_t b = bucket_memo(t, src);
+	uint32_t b = bucket_memo(t, src), *pp;
 	struct knock_src *e = slot_take(t, b);
 
 	if (e == NULL && evict_one(t, cfg, now_ms, NULL, WORTH_FIRST_KNOCK))
@@ -518,8 +520,13 @@ insert(struct knock_table *t, const struct config *cfg,
 	e->src = *src;
 	e->flags = KS_USED;
 	e->last_ms = now_ms;
-	e->hnext = t->ent[b].head;
-	t->ent[b].head = idx1(t, e);
+	/* At the chain's end (the lookup just walked it: no miss), so a
+	 * chain runs from its oldest source: the eviction's victim is most
+	 * often first, and its release walks no chain. */
+	for (pp = &t->ent[b].head; *pp; pp = &t->ent[*pp - 1].hnext)
+		;
+	e->hnext = 0;
+	*pp = idx1(t, e);
 	if (++t->st.used > (1u << t->level) + t->split)
 		grow(t);
 	return e;

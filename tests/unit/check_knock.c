@@ -523,6 +523,9 @@ check_slots(const struct knock_table *t)
 			freed++;
 		else
 			never++;
+		/* Only buckets have chains (a new bucket starts empty). */
+		if (i >= (1u << t->level) + t->split)
+			ck_assert_uint_eq(e->head, 0);
 		for (j = e->head; j; j = t->ent[j - 1].hnext) {
 			ck_assert(t->ent[j - 1].flags & KS_USED);
 			chained++;

@@ -415,6 +415,12 @@ wake(struct sink *k)
 {
 	uint64_t one = 1;
 
+	/* The reader sets sleeping, then looks at head; we moved head, now
+	 * we look at sleeping.  Without a full fence our load may pass our
+	 * store (x86 reorders a store after a later load): both would see
+	 * the old values and the line would wait for the reader's
+	 * backstop. */
+	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load(&k->sleeping) && k->efd >= 0)
 		(void)!write(k->efd, &one, sizeof(one));
 }

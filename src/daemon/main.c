@@ -1345,6 +1345,8 @@ event_loop(int sigfd)
 			on_link_event();
 		if (pfd[PFD_BGIO].revents & POLLIN)
 			on_bgio();
+		if (served > 0)		/* that took a while */
+			now = now_ms();
 		spawner_on_poll(&D.sp, pfd + PFD_FIXED, nsp, now);
 		ctl_process(D.ctl, pfd + PFD_FIXED + nsp, nctl, now);
 	}

@@ -499,6 +499,14 @@ for i in $(seq 100); do
 	fi
 done
 T1=$(now_ms)
+# Before the reload below starts the table's counters afresh.
+EVICTED=$(counter knock_table.evicted) ACTIVE=$(counter knock_table.active)
+# The loop answers the flood's packets round after round; its other fds
+# (control socket, signals) must still be served while it does.
+check "flood: gatekeeperctl status answers during it" eval 'ctl status >/dev/null'
+R0=$(log_count 'event=reloaded')
+kill -HUP "$DPID"
+check "flood: a reload (SIGHUP) during it is done" wait_log 'event=reloaded' $((R0 + 1)) 5
 kill -INT $HPIDS 2>/dev/null; wait $HPIDS
 r=$(rss); [ "$r" -gt "$RSSMAX" ] && RSSMAX=$r
 RX=$(($(srv cat "/sys/class/net/${ID}s1/statistics/rx_packets") - RX0))
@@ -508,7 +516,6 @@ RARE=$(tail -n +$((L0 + 1)) "$LOG" |
 	grep -c -E 'event=(grant|knock-complete|lockout|revoke|ctl|log-suppressed|expire) ')
 QUEUED=$(($(kq 9 8) - Q0)) QDROP=$(($(kq 9 6) - D0))
 MS=$(($(now_ms) - T0))
-EVICTED=$(counter knock_table.evicted) ACTIVE=$(counter knock_table.active)
 echo "# flood: $(cat "$WORK"/hping* | awk '/packets transmitted/ { n += $1 } END { print n }')" \
 	"packets sent by ${FLOODERS:-1} hping3; server veth" \
 	"received $RX in $MS ms = $((RX * 1000 / MS)) pps; knock queue: $QUEUED" \
@@ -524,6 +531,11 @@ echo "# flood: RSS ${RSS0} kB before, at most ${RSSMAX} kB during;" \
 	"knock queue let $(ctl status | sed -n 's/.*; \([0-9]*\) let through unseen.*/\1/p')" \
 	"through unseen, $(counter lost_resets) attempts reset for it"
 check "flood: a knock during the flood opens the door in >= 99 of 100" [ $opened -ge 99 ]
+# Each attempt ends with a control request (revoke): a loop that served
+# the queues and left its other fds to the flood's rare gaps took 50 s
+# for them, where the real one takes 8 (a liveness bound, not a goal).
+check "flood: its 100 control requests were not starved (< 30 s in all)" \
+	[ $((T1 - T0 - 1000)) -lt 30000 ]
 check "flood: and its connection succeeds in >= 99 of 100" [ $connected -ge 99 ]
 check "flood: the user granted before connects every time (first SYN)" [ $c2 = 10 ]
 check "flood: an unlisted service answers every time (first SYN)" [ $svc = 10 ]

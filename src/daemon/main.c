@@ -1228,10 +1228,11 @@ due_work(int64_t now)
 		watch_kernel_drops(now);
 }
 
-/* Answer a queue: the packets it answered, -1 on a socket error (fatal:
- * verdicts would stop).  *busy is set if packets may be left waiting. */
+/* Answer a queue, adding the packets answered to *served; -1 on a socket
+ * error (fatal: verdicts would stop).  *busy is set if packets may be
+ * left waiting. */
 static int
-serve(struct queue *q, int budget, int *busy)
+serve(struct queue *q, int budget, int *busy, int *served)
 {
 	char err[256];
 	int n;
@@ -1243,8 +1244,10 @@ serve(struct queue *q, int budget, int *busy)
 	    q, err, sizeof(err));
 	if (n >= budget)
 		*busy = 1;
-	if (n >= 0)
-		return n;
+	if (n >= 0) {
+		*served += n;
+		return 0;
+	}
 	log_msg(LOG_ERR, "error", "%s", err);
 	return -1;
 }
@@ -1284,7 +1287,7 @@ event_loop(int sigfd)
 {
 	struct pollfd pfd[PFD_FIXED + SP_POLLFDS + CTL_POLLFDS];
 	unsigned nsp, nctl;
-	int rc = 0, busy, served = 0, n;
+	int rc = 0, busy, served = 0;
 	int64_t full_ms = 0, now;
 
 	_Static_assert(PFD_PROTECTED == 0 && PFD_KNOCK == 1, "queues first");
@@ -1321,18 +1324,14 @@ event_loop(int sigfd)
 		if (pfd[PFD_KNOCK].revents & POLLIN ||
 		    (pfd[PFD_PROTECTED].revents & POLLIN &&
 		    now - D.knocks_ms < KNOCKS_RECENT_MS)) {
-			n = serve(D.knockq, pfd[PFD_PROTECTED].revents &
-			    POLLIN ? QUEUE_KNOCK_SHARE : QUEUE_BUDGET, &busy);
-			rc = n < 0 ? -1 : 0;
-			served += n > 0 ? n : 0;
-			if (n > 0)
+			rc = serve(D.knockq, pfd[PFD_PROTECTED].revents &
+			    POLLIN ? QUEUE_KNOCK_SHARE : QUEUE_BUDGET, &busy,
+			    &served);
+			if (served > 0)
 				D.knocks_ms = now;
 		}
-		if (rc == 0 && (pfd[PFD_PROTECTED].revents & POLLIN)) {
-			n = serve(D.protq, QUEUE_BUDGET, &busy);
-			rc = n < 0 ? -1 : 0;
-			served += n > 0 ? n : 0;
-		}
+		if (rc == 0 && (pfd[PFD_PROTECTED].revents & POLLIN))
+			rc = serve(D.protq, QUEUE_BUDGET, &busy, &served);
 		log_release();
 		/* The nft transaction waits for a quiet moment. */
 		if (D.ot_pending && (!busy || now_ms() - D.ot_since_ms >= 1000))

@@ -64,7 +64,6 @@ struct queue {
 	char			*slots;		/* QUEUE_RECV_BURST * QUEUE_SLOT */
 	struct mmsghdr		 mm[QUEUE_RECV_BURST];
 	struct iovec		 iov[QUEUE_RECV_BURST];
-	struct sockaddr_nl	 from[QUEUE_RECV_BURST];
 	char			*vbuf;		/* pending verdict messages */
 	size_t			 vlen;
 	/* Odd events, kept for debugging; nothing reads them yet. */
@@ -72,7 +71,6 @@ struct queue {
 	uint64_t		 kerrors;	/* error replies, bad messages */
 	uint64_t		 noid;		/* packets without an id */
 	uint64_t		 truncated;	/* datagrams cut short */
-	uint64_t		 foreign;	/* datagrams not from the kernel */
 	uint64_t		 lost;		/* ids skipped: packets unseen */
 	uint32_t		 last_id;
 	int			 have_id;
@@ -347,6 +345,19 @@ unbind_queue(struct queue *q)
 	return send_config(q, nlh);
 }
 
+/* Only the kernel may speak to us: connected to its port id 0, the
+ * socket refuses every other sender's datagram (ECONNREFUSED to them),
+ * so a local process cannot slip in a forged packet or ack, and a
+ * receive need not ask who sent each datagram. */
+static int
+connect_kernel(struct queue *q)
+{
+	struct sockaddr_nl k = { .nl_family = AF_NETLINK };
+
+	return connect(mnl_socket_get_fd(q->nl), (struct sockaddr *)&k,
+	    sizeof(k));
+}
+
 /* Socket options.  NO_ENOBUFS: an overrun drops packets in the kernel
  * (counted as user_dropped, fail closed) instead of failing our recv.
  * CAP_ACK keeps error replies short.  The big buffer absorbs bursts. */
@@ -420,7 +431,7 @@ queue_open(struct queue **out, unsigned num, int fail_open, char *err,
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (q->nl == NULL ||
 	    mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    socket_setup(q) < 0) {
+	    connect_kernel(q) < 0 || socket_setup(q) < 0) {
 		snprintf(err, errlen, "queue %u: netlink socket: %s", num,
 		    strerror(errno));
 		queue_free(q);
@@ -479,8 +490,7 @@ recv_burst(struct queue *q, unsigned want)
 	int n;
 
 	for (i = 0; i < want; i++) {
-		q->mm[i].msg_hdr = (struct msghdr){ .msg_name = &q->from[i],
-		    .msg_namelen = sizeof(q->from[i]), .msg_iov = &q->iov[i],
+		q->mm[i].msg_hdr = (struct msghdr){ .msg_iov = &q->iov[i],
 		    .msg_iovlen = 1 };
 	}
 	for (;;) {
@@ -526,8 +536,7 @@ rx_burst(struct queue *q, struct rx *rx, int n)
 	int i;
 
 	for (i = 0; rx->cb->hint != NULL && n > 1 && i < n; i++)
-		if (q->from[i].nl_pid == 0 &&
-		    !(q->mm[i].msg_hdr.msg_flags & MSG_TRUNC))
+		if (!(q->mm[i].msg_hdr.msg_flags & MSG_TRUNC))
 			hint_one(rx, q->slots + (size_t)i * QUEUE_SLOT,
 			    q->mm[i].msg_len);
 
@@ -535,10 +544,6 @@ rx_burst(struct queue *q, struct rx *rx, int n)
 		const char *buf = q->slots + (size_t)i * QUEUE_SLOT;
 		size_t len = q->mm[i].msg_len;
 
-		if (q->from[i].nl_pid != 0) {	/* only the kernel speaks */
-			q->foreign++;
-			continue;
-		}
 		if (q->mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			drop_truncated(rx, buf, len);
 			continue;

@@ -437,6 +437,52 @@ check "malformed knocks advanced nothing" eval \
 check "after the malformed packets a knock still opens" eval \
 	"cli1 knock $S4 7000 8000:udp 9000 && can_connect $CLI1 $S4 22"
 
+# --- forged netlink messages -------------------------------------------------
+
+# A local process (root or not) that sends the daemon's queue sockets a
+# packet message of its own, here the first knock of a source that never
+# knocked: the sockets are connected to the kernel, which refuses every
+# other sender (a build that only ignored such datagrams lets root's in).
+cat >"$WORK/forge.py" <<'EOF'
+import errno, socket, struct, sys
+
+def attr(t, b):
+    a = struct.pack("=HH", 4 + len(b), t) + b
+    return a + b"\0" * (-len(a) % 4)
+
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 1, 0, 64, 6, 0,
+                 socket.inet_aton("10.77.9.9"), socket.inet_aton("10.77.1.1"))
+tcp = struct.pack("!HHIIBBHHH", 40000, 7000, 1, 0, 5 << 4, 0x02, 1024, 0, 0)
+for arg in sys.argv[1:]:             # QUEUE:PORTID
+    q, portid = (int(x) for x in arg.split(":"))
+    body = struct.pack("=BBH", socket.AF_INET, 0, socket.htons(q))
+    body += attr(1, struct.pack("!IHB", 4242, 0x0800, 1)) + attr(10, ip + tcp)
+    msg = struct.pack("=IHHII", 16 + len(body), 3 << 8, 0, 1, 0) + body
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
+    try:
+        s.sendto(msg, (portid, 0))
+        print("queue", q, "accepted")
+    except OSError as e:
+        print("queue", q, errno.errorcode.get(e.errno, e.errno))
+EOF
+# (the queue list is root's to read, the script comes on stdin, and
+# nobody runs the system python3, not a shim in root's home)
+ports=$(srv awk '{ print $1 ":" $2 }' /proc/net/netfilter/nfnetlink_queue)
+# shellcheck disable=SC2086
+srv python3 - $ports <"$WORK/forge.py" >"$WORK/forge-root" 2>&1
+srv setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 - $ports \
+	<"$WORK/forge.py" >"$WORK/forge-nobody" 2>&1
+sed 's/^/# root: /' "$WORK/forge-root"
+sed 's/^/# nobody: /' "$WORK/forge-nobody"
+check "forged packet messages from root: refused on both queues" \
+	[ "$(grep -c ' ECONNREFUSED$' "$WORK/forge-root")" = 2 ]
+# (this kernel refuses an unprivileged sender before it looks further)
+check "forged packet messages from nobody: refused on both queues" \
+	[ "$(grep -c -E ' (ECONNREFUSED|EPERM)$' "$WORK/forge-nobody")" = 2 ]
+sleep 0.2
+check "the forged knocks counted nothing" eval "! log_has 'src=10.77.9.9'"
+check "after the forged messages the daemon is still running" kill -0 "$DPID"
+
 # --- spoofed flood of first knocks --------------------------------------------
 
 # A flood of SYNs to the first knock port from random spoofed sources:

@@ -59,12 +59,6 @@ addr_len(const struct addr *a)
 	return a->family == AF_INET ? 4 : 16;
 }
 
-int
-addr_equal(const struct addr *a, const struct addr *b)
-{
-	return a->family == b->family && memcmp(a->b, b->b, addr_len(a)) == 0;
-}
-
 /* Are the bits of a beyond prefix all zero? */
 static int
 host_bits_clear(const struct addr *a, unsigned prefix)

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 /* Longest text form of an address, with NUL ("ffff:...:255.255.255.255"). */
 #define ADDR_STRLEN 46
@@ -22,7 +24,17 @@ struct cidr {
 int addr_parse(const char *s, struct addr *out);
 /* Text form into buf (at least ADDR_STRLEN bytes). Returns buf. */
 const char *addr_format(const struct addr *a, char *buf, size_t len);
-int addr_equal(const struct addr *a, const struct addr *b);
+/* Inline: every table lookup compares addresses, and the constant
+ * lengths let the compiler compare in registers instead of calling
+ * memcmp. */
+static inline int
+addr_equal(const struct addr *a, const struct addr *b)
+{
+	if (a->family != b->family)
+		return 0;
+	return a->family == AF_INET ? memcmp(a->b, b->b, 4) == 0 :
+	    memcmp(a->b, b->b, 16) == 0;
+}
 /* Could a be a single host's address, without an interface (not
  * unspecified, loopback, multicast, broadcast, reserved, IPv4-mapped or
  * IPv6 link-local)?  1 or 0. */

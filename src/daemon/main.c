@@ -532,6 +532,21 @@ run_completed(const struct verdict *v)
 			close_one_time(v->done[i].door);
 }
 
+/* The clocks of the packets decided until the next send: the monotonic
+ * one as read, the wall clock's seconds from its coarse variant (a
+ * memory load: SPA's timestamps are checked to the second, and a tick
+ * late is well within their window). */
+static void
+burst_clock(int64_t mono_ms)
+{
+	struct timespec ts;
+
+	D.burst_ms = mono_ms;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	D.run.state->real_s = (int64_t)ts.tv_sec;
+	D.burst_clock = 1;
+}
+
 static int
 on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
     size_t wire)
@@ -540,12 +555,10 @@ on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
 	int64_t now;
 
 	/* A burst's packets came in together: one reading of the clocks
-	 * serves them all (a burst is decided in well under a ms). */
-	if (!D.burst_clock) {
-		D.burst_ms = now_ms();
-		D.run.state->real_s = real_ms() / 1000;
-		D.burst_clock = 1;
-	}
+	 * serves them all (a burst is decided in well under a ms).  The
+	 * round's first burst uses the loop's reading after poll. */
+	if (!D.burst_clock)
+		burst_clock(now_ms());
 	now = D.burst_ms;
 	verdict_decide(D.run.state, pkt, len, wire, now, v);
 	emit_events(v, now);
@@ -1288,11 +1301,11 @@ event_loop(int sigfd)
 	struct pollfd pfd[PFD_FIXED + SP_POLLFDS + CTL_POLLFDS];
 	unsigned nsp, nctl;
 	int rc = 0, busy, served = 0;
-	int64_t full_ms = 0, now;
+	int64_t full_ms = 0, now = now_ms();
 
 	_Static_assert(PFD_PROTECTED == 0 && PFD_KNOCK == 1, "queues first");
 	while (!D.stop && rc == 0 && !D.sp.fatal) {
-		due_work(now = now_ms());
+		due_work(now);		/* read at the end of the last round */
 		bgio_beat();
 		pfd[PFD_PROTECTED] = (struct pollfd){ queue_fd(D.protq), POLLIN, 0 };
 		pfd[PFD_KNOCK] = (struct pollfd){ queue_fd(D.knockq), POLLIN, 0 };
@@ -1304,8 +1317,10 @@ event_loop(int sigfd)
 		nctl = ctl_pollfds(D.ctl, pfd + PFD_FIXED + nsp, CTL_POLLFDS);
 		if (wait_events(pfd, PFD_FIXED + nsp + nctl, served > 0, now,
 		    &full_ms) < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				now = now_ms();
 				continue;
+			}
 			log_msg(LOG_ERR, "error", "poll: %s", strerror(errno));
 			rc = -1;
 			break;
@@ -1320,6 +1335,7 @@ event_loop(int sigfd)
 		 * packets, not a whole budget. */
 		busy = served = 0;
 		now = now_ms();
+		burst_clock(now);
 		log_hold();		/* the log's reader wakes after the sends */
 		if (pfd[PFD_KNOCK].revents & POLLIN ||
 		    (pfd[PFD_PROTECTED].revents & POLLIN &&
@@ -1344,8 +1360,10 @@ event_loop(int sigfd)
 			on_link_event();
 		if (pfd[PFD_BGIO].revents & POLLIN)
 			on_bgio();
-		if (served > 0)		/* that took a while */
-			now = now_ms();
+		/* The queues and handlers took a while; the next round's
+		 * timers use this reading too (a control request between is
+		 * short, and every packet is decided by a fresh one). */
+		now = now_ms();
 		spawner_on_poll(&D.sp, pfd + PFD_FIXED, nsp, now);
 		ctl_process(D.ctl, pfd + PFD_FIXED + nsp, nctl, now);
 	}
